@@ -1,0 +1,3 @@
+"""newsbot: answers questions about a folder of news articles, with cited passages."""
+
+__version__ = "0.1.0"

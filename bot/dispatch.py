@@ -1,0 +1,97 @@
+"""What every chat platform calls: one question in, one Reply out.
+
+Rate limiting, running the engine off the event loop, one log line and metrics per
+question, and tracking questions in flight for a graceful shutdown all live here, so
+the platform adapters only translate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+from .metrics import Metrics
+from .models import Answer
+from .ratelimit import RateLimiter
+
+log = logging.getLogger("newsbot.questions")
+
+Kind = Literal["answered", "declined", "rate_limited", "error", "shutting_down"]
+
+
+@dataclass(frozen=True)
+class Reply:
+    kind: Kind
+    answer: Answer | None = None
+    retry_after: int = 0  # seconds, for rate_limited
+
+
+def user_hash(platform: str, user: str) -> str:
+    """Logs carry a stable pseudonym, never the user id itself."""
+    return hashlib.sha256(f"{platform}:{user}".encode()).hexdigest()[:12]
+
+
+class Dispatcher:
+    def __init__(self, engine, rate_limit_per_minute: int = 0, metrics: Metrics | None = None):
+        self.engine = engine
+        self.limiter = RateLimiter(rate_limit_per_minute)
+        self.metrics = metrics or Metrics()
+        self.accepting = True
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def ask(self, platform: str, user: str, question: str) -> Reply:
+        if not self.accepting:
+            return Reply("shutting_down")
+        wait = self.limiter.check(f"{platform}:{user}")
+        if wait:
+            self._record(platform, user, "rate_limited", 0.0, ())
+            return Reply("rate_limited", retry_after=wait)
+        self._in_flight += 1
+        self._idle.clear()
+        started = time.perf_counter()
+        try:
+            answer = await asyncio.to_thread(self.engine.ask, question)
+        except Exception:
+            elapsed = time.perf_counter() - started
+            log.exception("question failed (platform=%s user=%s)", platform, user_hash(platform, user))
+            self._record(platform, user, "error", elapsed, ())
+            return Reply("error")
+        finally:
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._idle.set()
+        elapsed = time.perf_counter() - started
+        kind: Kind = "answered" if answer.answered else "declined"
+        self._record(platform, user, kind, elapsed, answer.sources)
+        return Reply(kind, answer=answer)
+
+    async def drain(self, timeout: float) -> bool:
+        """Stop taking questions and wait for those in flight; False if the wait timed out."""
+        self.accepting = False
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+            return True
+        except asyncio.TimeoutError:
+            return False
+
+    def _record(self, platform, user, outcome, elapsed, sources) -> None:
+        self.metrics.questions.labels(platform, outcome).inc()
+        if outcome in ("answered", "declined"):
+            self.metrics.latency.labels(platform).observe(elapsed)
+        log.info(
+            "question",
+            extra={
+                "platform": platform,
+                "user": user_hash(platform, user),
+                "latency_ms": round(elapsed * 1000, 1),
+                "outcome": outcome,
+                "sources": list(sources),
+            },
+        )
