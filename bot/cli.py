@@ -1,0 +1,203 @@
+"""The `newsbot` command: index, ask, eval, and the chat platforms.
+
+Expected errors (NewsbotError) are printed as written; anything else is logged with
+its traceback and the user sees one fixed apology.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from . import messages
+from .errors import ConfigError, NewsbotError
+from .models import Answer, IndexReport
+from .settings import Settings, load_settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Answer questions about news articles, with cited passages.")
+discord_app = typer.Typer(help="Run the Discord bot, or print its invite URL.", invoke_without_command=True)
+app.add_typer(discord_app, name="discord")
+log = logging.getLogger("newsbot")
+
+
+def _settings() -> Settings:
+    from .logs import setup_logging
+
+    settings = load_settings()
+    setup_logging(settings)
+    return settings
+
+
+def _engine(settings: Settings):
+    from .engine import Engine
+
+    engine = Engine.open(settings, progress=sys.stderr.isatty(), embedder=None)
+    return engine
+
+
+@app.command()
+def index(
+    force: bool = typer.Option(False, "--force", help="Re-embed every file, even unchanged ones."),
+) -> None:
+    """Build or update the index from the seeds folder."""
+    from .embedding import load_embedder
+    from .engine import Engine
+
+    settings = _settings()
+    engine = Engine(settings, load_embedder(settings.embedding_model))
+    report = engine.refresh(progress=sys.stderr.isatty(), force=force)
+    typer.echo(render_report(report, engine.passage_count, settings))
+
+
+def render_report(report: IndexReport | None, passages: int, settings: Settings) -> str:
+    if report is None:
+        return f"Index in {settings.index_dir} is up to date: {passages} passages."
+    lines = []
+    if report.rebuilt_because:
+        lines.append(f"Rebuilt the whole index: {report.rebuilt_because}.")
+    for label, items in (("Added", report.added), ("Changed", report.changed), ("Removed", report.removed), ("Skipped", report.skipped)):
+        lines.append(f"{label}: {len(items)}" + "".join(f"\n  {i}" for i in items))
+    lines.append(f"Unchanged: {report.unchanged}")
+    lines.append(f"Passages: {report.passages} in {settings.index_dir}")
+    return "\n".join(lines)
+
+
+@app.command()
+def ask(
+    question: str = typer.Argument(..., help='The question, or "-" to read one question a line from standard input.'),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON: one object, or one a line with -."),
+) -> None:
+    """Answer a question from the articles, building the index first if needed."""
+    settings = _settings()
+    engine = _engine(settings)
+    questions = (line.rstrip("\n") for line in sys.stdin) if question == "-" else [question]
+    for q in questions:
+        if question == "-" and not q.strip() and not as_json:
+            continue
+        answer = engine.ask(q)
+        if as_json:
+            typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
+            sys.stdout.flush()
+        else:
+            typer.echo(render_text(answer, settings))
+
+
+def render_text(answer: Answer, settings: Settings) -> str:
+    if not answer.answered:
+        return decline_text(answer, settings)
+    body = "\n".join(f"[{c.rank}] {' '.join(c.highlight.split())}" for c in answer.passages)
+    sources = "\n".join(f"  [{c.rank}] {c.source} — {c.title}" for c in answer.passages)
+    return f"{body}\n\n{messages.SOURCES_HEADING}:\n{sources}"
+
+
+def decline_text(answer: Answer, settings: Settings) -> str:
+    """The message for an unanswered question, shared by every platform."""
+    if answer.reason == "empty":
+        return messages.EMPTY_QUESTION
+    if answer.reason == "too_long":
+        return messages.QUESTION_TOO_LONG.format(length=len(answer.question), limit=settings.max_question_chars)
+    return messages.NOT_COVERED
+
+
+@app.command("eval")
+def evaluate(file: Path = typer.Argument(..., help="Questions, one JSON object a line (q, sources, expect).")) -> None:
+    """Score the engine on a question set and list the misses."""
+    from .evaluate import read_questions, score
+
+    settings = _settings()
+    questions = read_questions(file)
+    engine = _engine(settings)
+    report = score(questions, [engine.ask(q.q) for q in questions])
+    typer.echo("\n".join(report.lines()))
+
+
+@discord_app.callback()
+def discord(ctx: typer.Context) -> None:
+    """Run the Discord bot (needs DISCORD_TOKEN)."""
+    if ctx.invoked_subcommand is None:
+        from .service import serve_platforms
+
+        settings = _settings()
+        if settings.discord_token is None:
+            raise ConfigError("DISCORD_TOKEN is not set. " + messages.NO_PLATFORMS.splitlines()[0])
+        raise typer.Exit(serve_platforms(settings, only="discord"))
+
+
+@discord_app.command("invite")
+def discord_invite(
+    application_id: Optional[int] = typer.Option(None, help="The application ID; looked up with DISCORD_TOKEN if omitted."),
+) -> None:
+    """Print the OAuth2 URL that adds the bot to a server."""
+    from .discord_bot import invite_url, lookup_application_id
+
+    settings = _settings()
+    if application_id is None:
+        application_id = lookup_application_id(settings)
+    typer.echo(invite_url(application_id))
+
+
+@app.command()
+def slack() -> None:
+    """Run the Slack bot (Socket Mode with SLACK_APP_TOKEN, else HTTP)."""
+    from .service import serve_platforms
+
+    settings = _settings()
+    if settings.slack_bot_token is None:
+        raise ConfigError("SLACK_BOT_TOKEN is not set. See .env.example and docs/slack.md.")
+    raise typer.Exit(serve_platforms(settings, only="slack"))
+
+
+@app.command()
+def serve() -> None:
+    """Run every configured platform around one engine, with health and metrics endpoints."""
+    from .service import serve_platforms
+
+    raise typer.Exit(serve_platforms(_settings()))
+
+
+@app.command()
+def doctor() -> None:
+    """Check the settings, the seeds, the index and the model, with a fix for each problem."""
+    from .doctor import run_checks
+
+    ok = True
+    for check in run_checks():
+        ok &= check.ok
+        typer.echo(("ok    " if check.ok else "FAIL  ") + check.name + (f": {check.detail}" if check.detail else ""))
+        if not check.ok and check.fix:
+            typer.echo(f"      fix: {check.fix}")
+    raise typer.Exit(0 if ok else 1)
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except NewsbotError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        sys.exit(2 if isinstance(exc, ConfigError) else 1)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(130)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        log.exception("unexpected error")
+        typer.echo(messages.APOLOGY, err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

