@@ -20,7 +20,7 @@ from .settings import Settings
 from .store import FORMAT_VERSION, IndexData, write_index
 
 log = logging.getLogger(__name__)
-CHUNKER_VERSION = 3  # bump when loading or chunking rules change: forces a rebuild
+CHUNKER_VERSION = 5  # bump when loading or chunking rules change: forces a rebuild
 BATCH = 16
 
 

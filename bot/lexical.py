@@ -21,13 +21,18 @@ STOPWORDS = frozenset(STOPWORDS_EN) | STOPWORDS_ID
 _TOKEN = re.compile(r"(?u)\b\w[\w.,-]*\w\b|\b\w\b")
 
 
+def _singular(tok: str) -> str:
+    """English plurals match their singular (GPUs ~ GPU); harmless for Indonesian words."""
+    return tok[:-1] if len(tok) > 3 and tok.endswith("s") and not tok.endswith(("ss", "us", "is")) else tok
+
+
 def tokens(text: str) -> list[str]:
     """Words, keeping numbers like 1,3 or 24-40 whole; stopwords and single letters dropped."""
     out = []
     for tok in _TOKEN.findall(text.lower()):
         tok = tok.strip(".,-")
         if len(tok) > 1 and tok not in STOPWORDS:
-            out.append(tok)
+            out.append(_singular(tok))
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +31,7 @@ class SearchParams:
     lexical_weight: float = 0.3  # share of the fused score given to BM25
     sentence_weight: float = 0.5  # share of the dense score taken from the passage's best sentence
     duplicate_similarity: float = 0.5  # highlights this close (centered cosine) state the same fact
+    anchor_overlap: float = 0.6  # share of names two highlights must have in common to be one fact
     highlight_lexical_weight: float = 0.1
     candidates: int = 50
     fusion: str = "convex"  # or "rrf"
@@ -79,12 +81,29 @@ def search(data: IndexData, qvec: np.ndarray, question: str, k: int, params: Sea
     return Result(tuple(hits), relevance)
 
 
+_NAME_OR_NUMBER = re.compile(r"(?<!^)(?<![.!?] )\b[A-Z][\w-]+|\d[\d.,]*\d|\d")
+
+
+def anchors(sentence: str) -> set[str]:
+    """Names and numbers: what a fact keeps when it is told again in another language."""
+    return {a.lower().rstrip(".,") for a in _NAME_OR_NUMBER.findall(sentence.strip())}
+
+
 def _same_fact(data: IndexData, hit: Hit, other: Hit, params: SearchParams) -> bool:
     p, q = data.passages[hit.index], data.passages[other.index]
     if p.source == q.source and p.start + hit.highlight[0] == q.start + other.highlight[0]:
         return True  # overlapping windows of one article, both best at the same sentence
     sim = float(data.centered_sentences[hit.sentence_row] @ data.centered_sentences[other.sentence_row])
-    return sim >= params.duplicate_similarity
+    if sim >= params.duplicate_similarity:
+        return True
+    a = anchors(p.text[slice(*hit.highlight)])
+    b = anchors(q.text[slice(*other.highlight)])
+    shared = a & b
+    numbers = {x for x in shared if x[0].isdigit() and not (len(x) == 4 and x.startswith(("19", "20")))}
+    # a shared figure and a shared name, or most of the names: the same fact
+    return (bool(numbers) and len(shared) > len(numbers)) or (
+        len(shared) >= 3 and len(shared) >= params.anchor_overlap * min(len(a), len(b))
+    )
 
 
 def best_sentence(data: IndexData, i: int, sentence_sims: np.ndarray, q_tokens: set[str], params: SearchParams):
