@@ -69,7 +69,8 @@ class SentenceTransformerEmbedder:
             self._model = SentenceTransformer(str(path) if local else model, device="cpu")
         except Exception as exc:  # noqa: BLE001 - shown to the user with the model name
             raise ModelError(messages.MODEL_LOAD_FAILED.format(model=model, detail=exc)) from exc
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
         lowered = model.lower()
         # E5-family models were trained with these prefixes and lose accuracy without them
         self._q, self._p = ("query: ", "passage: ") if "e5" in lowered.replace("_", "-").split("/")[-1] else ("", "")

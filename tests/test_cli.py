@@ -1,0 +1,100 @@
+"""The `newsbot` command, run as a person runs it: a subprocess with environment settings."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.test_index import ALPHA, BETA, GAMMA
+
+
+def run(tmp, *args, stdin=None, **env):
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSBOT_", "SLACK_", "DISCORD_"))}
+    environ.update(NEWSBOT_SEEDS_DIR=str(tmp / "seeds"), NEWSBOT_INDEX_DIR=str(tmp / "index"), **env)
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True,
+                          text=True, cwd=tmp, env=environ, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def corpus_dir(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("cli")
+    (tmp / "seeds").mkdir()
+    (tmp / "seeds" / "alpha.txt").write_text(ALPHA, encoding="utf-8")
+    (tmp / "seeds" / "beta.txt").write_text(BETA, encoding="utf-8")
+    return tmp
+
+
+def test_index_reports_what_it_did(corpus_dir):
+    out = run(corpus_dir, "index")
+    assert out.returncode == 0, out.stderr
+    assert "Added: 2" in out.stdout and "alpha.txt" in out.stdout and "Passages: 2" in out.stdout
+    again = run(corpus_dir, "index")
+    assert "up to date: 2 passages" in again.stdout
+
+
+def test_ask_prints_highlights_with_markers_and_sources(corpus_dir):
+    out = run(corpus_dir, "ask", "Where did Volcano Robotics open a lab?")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("[1] Volcano Robotics opened a research lab in Oslo")
+    assert "Sources:" in out.stdout
+    assert "[1] beta.txt — Volcano Robotics Opens A Lab In Oslo" in out.stdout
+
+
+def test_ask_json_contract(corpus_dir):
+    out = run(corpus_dir, "ask", "--json", "Siapa yang membeli Kelinci Emas?")
+    obj = json.loads(out.stdout)
+    assert set(obj) == {"question", "answered", "passages"}
+    assert obj["question"] == "Siapa yang membeli Kelinci Emas?" and obj["answered"] is True
+    p = obj["passages"][0]
+    assert set(p) == {"rank", "source", "title", "text", "highlight", "score"}
+    assert (p["rank"], p["source"]) == (1, "alpha.txt")
+    assert isinstance(p["score"], float) and p["highlight"] in p["text"]
+
+
+def test_ask_json_reads_one_question_a_line_in_order(corpus_dir):
+    questions = ["Where did Volcano Robotics open a lab?", "", "Siapa yang membeli Kelinci Emas?", "x" * 10_000]
+    out = run(corpus_dir, "ask", "--json", "-", stdin="\n".join(questions) + "\n")
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["question"] for r in rows[:3]] == questions[:3]
+    assert rows[0]["passages"][0]["source"] == "beta.txt"
+    assert rows[1]["answered"] is False and rows[3]["answered"] is False
+    assert rows[2]["passages"][0]["source"] == "alpha.txt"
+
+
+def test_ask_builds_a_missing_or_stale_index(tmp_path):
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "gamma.txt").write_text(GAMMA, encoding="utf-8")
+    assert run(tmp_path, "ask", "--json", "Berapa harga kopi luwak?").returncode == 0
+    (tmp_path / "seeds" / "beta.txt").write_text(BETA, encoding="utf-8")
+    out = run(tmp_path, "ask", "--json", "Where did Volcano Robotics open a lab?")
+    assert json.loads(out.stdout)["passages"][0]["source"] == "beta.txt"
+
+
+def test_empty_and_long_questions_are_explained(corpus_dir):
+    assert "Please ask a question" in run(corpus_dir, "ask", " ").stdout
+    assert "10,000 characters long" in run(corpus_dir, "ask", "y" * 10_000).stdout
+
+
+def test_bad_settings_and_missing_seeds_are_clear_errors(tmp_path):
+    out = run(tmp_path, "ask", "hi", NEWSBOT_TOP_K="many")
+    assert out.returncode == 2 and "NEWSBOT_TOP_K" in out.stderr and "Traceback" not in out.stderr
+    out = run(tmp_path, "index")
+    assert out.returncode == 1 and "does not exist" in out.stderr and "NEWSBOT_SEEDS_DIR" in out.stderr
+
+
+def test_eval_prints_the_metrics_and_misses(corpus_dir, tmp_path):
+    qs = tmp_path / "q.jsonl"
+    qs.write_text("\n".join(json.dumps(r) for r in [
+        {"q": "Where did Volcano Robotics open a lab?", "lang": "en", "sources": ["beta.txt"], "expect": ["Oslo"]},
+        {"q": "Siapa pendiri Startup Nusantara?", "lang": "id", "sources": ["alpha.txt"], "expect": ["Budi Santoso"]},
+        {"q": "How tall is Mount Everest?", "lang": "en", "sources": [], "expect": []},
+        {"q": "Where did Volcano Robotics open a lab?", "lang": "en", "sources": ["alpha.txt"], "expect": ["Tokyo"]},
+    ]) + "\n")
+    out = run(corpus_dir, "eval", str(qs))
+    assert out.returncode == 0, out.stderr
+    assert "answer-passage@3    2/3" in out.stdout
+    assert "source@1            2/3" in out.stdout
+    assert "out-of-scope declined  1/1" in out.stdout
+    assert "no answer passage in top 3: 'Where did Volcano Robotics open a lab?' (expected Tokyo)" in out.stdout
