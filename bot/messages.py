@@ -57,3 +57,59 @@ NO_PLATFORMS = (
     "  SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET   for Slack over HTTP\n"
     "See .env.example and the README."
 )
+
+# discord
+DISCORD_ASK_DESCRIPTION = "Ask a question about the news articles"
+DISCORD_ASK_QUESTION = "Your question, in English or Indonesian"
+DISCORD_MORE_PASSAGES = "{count} more passage(s) matched but did not fit in this message."
+DISCORD_TOKEN_MISSING = (
+    "DISCORD_TOKEN is not set. Copy the bot token from the Discord developer portal "
+    "(your application > Bot > Reset Token) into DISCORD_TOKEN; see docs/discord.md."
+)
+DISCORD_TOKEN_INVALID = (
+    "Discord rejected the token in DISCORD_TOKEN. Copy a fresh one from the developer portal "
+    "(your application > Bot > Reset Token); see docs/discord.md."
+)
+DISCORD_UNREACHABLE = (
+    "Cannot reach Discord at {url}: {detail}. Check the network, or NEWSBOT_DISCORD_API_URL "
+    "if you point the bot at a proxy."
+)
+DISCORD_GATEWAY_CLOSED = (
+    "Discord closed the gateway connection with code {code} and the bot cannot reconnect "
+    "({detail}). Check DISCORD_TOKEN and NEWSBOT_DISCORD_SHARD_COUNT; see docs/discord.md."
+)
+DISCORD_SYNC_FAILED = (
+    "Could not register the /ask command {where}: {detail}. Invite the bot with the "
+    "applications.commands scope (`newsbot discord invite`) or check NEWSBOT_DISCORD_GUILD_ID. "
+    "Mentions and DMs still work."
+)
+
+# slack
+SLACK_QUESTION_LABEL = "Question"
+SLACK_MORE_CITATIONS = "{count} more cited passages did not fit in one Slack message."
+SLACK_BOT_TOKEN_MISSING = (
+    "SLACK_BOT_TOKEN is not set. Copy the Bot User OAuth Token (xoxb-…) from your Slack "
+    "app's OAuth & Permissions page; see docs/slack.md."
+)
+SLACK_BOT_TOKEN_INVALID = (
+    "SLACK_BOT_TOKEN must be a bot token starting with xoxb- (your Slack app's OAuth & "
+    "Permissions page, Bot User OAuth Token); the value set starts with {prefix!r}."
+)
+SLACK_APP_TOKEN_INVALID = (
+    "SLACK_APP_TOKEN must be an app-level token starting with xapp- (your Slack app's Basic "
+    "Information page, App-Level Tokens, scope connections:write); the value set starts "
+    "with {prefix!r}. Unset it to use HTTP mode instead of Socket Mode."
+)
+SLACK_SIGNING_SECRET_MISSING = (
+    "Slack over HTTP needs SLACK_SIGNING_SECRET (your Slack app's Basic Information page, "
+    "App Credentials, Signing Secret). Or set SLACK_APP_TOKEN (xapp-…) to use Socket Mode, "
+    "which needs no public URL."
+)
+SLACK_TOKEN_REJECTED = (
+    "Slack rejected {setting} ({error}). Copy a current token from your Slack app's settings "
+    "({where}); reinstall the app if it was revoked. See docs/slack.md."
+)
+SLACK_UNREACHABLE = (
+    "Cannot reach Slack's Web API at {url}: {detail}. Check the network, or "
+    "NEWSBOT_SLACK_API_URL if you point the bot at a gateway."
+)
