@@ -42,9 +42,9 @@ class Dispatcher:
         self.limiter = RateLimiter(rate_limit_per_minute)
         self.metrics = metrics or Metrics()
         self.accepting = True
-        self._in_flight = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
+        # The tasks that asked: each goes on to send its reply, so a graceful stop waits
+        # for the task, not just for the engine.
+        self._tasks: set[asyncio.Task] = set()
 
     async def ask(self, platform: str, user: str, question: str) -> Reply:
         if not self.accepting:
@@ -53,8 +53,10 @@ class Dispatcher:
         if wait:
             self._record(platform, user, "rate_limited", 0.0, ())
             return Reply("rate_limited", retry_after=wait)
-        self._in_flight += 1
-        self._idle.clear()
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         started = time.perf_counter()
         try:
             answer = await asyncio.to_thread(self.engine.ask, question)
@@ -63,23 +65,23 @@ class Dispatcher:
             log.exception("question failed (platform=%s user=%s)", platform, user_hash(platform, user))
             self._record(platform, user, "error", elapsed, ())
             return Reply("error")
-        finally:
-            self._in_flight -= 1
-            if not self._in_flight:
-                self._idle.set()
         elapsed = time.perf_counter() - started
         kind: Kind = "answered" if answer.answered else "declined"
         self._record(platform, user, kind, elapsed, answer.sources)
         return Reply(kind, answer=answer)
 
+    @property
+    def in_flight(self) -> int:
+        return len(self._tasks)
+
     async def drain(self, timeout: float) -> bool:
-        """Stop taking questions and wait for those in flight; False if the wait timed out."""
+        """Stop taking questions and wait for those in flight to be answered; False on timeout."""
         self.accepting = False
-        try:
-            await asyncio.wait_for(self._idle.wait(), timeout)
+        pending = {t for t in self._tasks if t is not asyncio.current_task() and not t.done()}
+        if not pending:
             return True
-        except asyncio.TimeoutError:
-            return False
+        _, still = await asyncio.wait(pending, timeout=timeout)
+        return not still
 
     def _record(self, platform, user, outcome, elapsed, sources) -> None:
         self.metrics.questions.labels(platform, outcome).inc()

@@ -81,5 +81,6 @@ def setup_logging(settings, stream=None) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(settings.log_level)
-    for noisy in ("discord.http", "slack_bolt", "slack_sdk", "aiohttp.access", "bm25s", "faiss"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
+    if settings.log_level != "DEBUG":  # at DEBUG, everything (secrets still masked)
+        for noisy in ("discord.http", "slack_bolt", "slack_sdk", "aiohttp.access", "bm25s", "faiss"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
