@@ -176,7 +176,8 @@ def doctor() -> None:
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        # without standalone mode, click returns typer.Exit's code instead of exiting
+        sys.exit(app(standalone_mode=False) or 0)
     except NewsbotError as exc:
         typer.echo(f"Error: {exc}", err=True)
         sys.exit(2 if isinstance(exc, ConfigError) else 1)

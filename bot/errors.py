@@ -19,3 +19,7 @@ class ModelError(NewsbotError):
 
 class IndexCorrupt(NewsbotError):
     """The index on disk is damaged, incomplete or from another version."""
+
+
+class IndexWriteError(NewsbotError):
+    """The index folder cannot be written."""

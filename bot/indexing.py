@@ -12,7 +12,7 @@ from tqdm import tqdm
 from . import messages
 from .chunking import chunk
 from .embedding import Embedder
-from .errors import SeedsError
+from .errors import IndexWriteError, SeedsError
 from .lexical import build_bm25
 from .loading import SeedFile, list_seed_files, parse_article
 from .models import IndexReport, Passage
@@ -131,7 +131,10 @@ def update_index(settings: Settings, embedder: Embedder, current: IndexData | No
         "sentences": int(sentence_vectors.shape[0]),
         "built_at": time.time(),
     }
-    write_index(settings.index_dir, manifest, passages, sentences, passage_vectors, sentence_vectors, bm25)
+    try:
+        write_index(settings.index_dir, manifest, passages, sentences, passage_vectors, sentence_vectors, bm25)
+    except OSError as exc:
+        raise IndexWriteError(messages.INDEX_NOT_WRITABLE.format(path=settings.index_dir, detail=exc.strerror or exc)) from None
     from .store import load_index  # read back what was written: the same checks as any load
 
     data = load_index(settings.index_dir)

@@ -113,3 +113,78 @@ SLACK_UNREACHABLE = (
     "Cannot reach Slack's Web API at {url}: {detail}. Check the network, or "
     "NEWSBOT_SLACK_API_URL if you point the bot at a gateway."
 )
+
+# doctor
+DOCTOR_SETTINGS_OK = "read from the environment and .env"
+DOCTOR_SETTINGS_FIX = (
+    "Correct the variables named above in .env or the environment; .env.example lists "
+    "every setting with its default and allowed range. The other checks need valid settings."
+)
+DOCTOR_PLATFORMS_NONE = "no chat platform is configured, so `newsbot serve` has nothing to serve"
+DOCTOR_PLATFORMS_FIX = (
+    "Set DISCORD_TOKEN for Discord; SLACK_BOT_TOKEN and SLACK_APP_TOKEN for Slack in Socket "
+    "Mode; or SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET for Slack over HTTP. See .env.example."
+)
+DOCTOR_TOKEN_STARTS = "starts with {prefix!r}"
+DOCTOR_TOKEN_SHORT = "is only {length} characters long"
+DOCTOR_TOKEN_OK = "looks like {kind} ({shown})"
+DOCTOR_DISCORD_TOKEN_BAD = (
+    "DISCORD_TOKEN does not look like a Discord bot token (three dot-separated parts of "
+    "letters, digits, - and _); the value set {shown}"
+)
+DOCTOR_DISCORD_TOKEN_PREFIXED = "DISCORD_TOKEN starts with 'Bot ': set the token alone; the bot adds the prefix"
+DOCTOR_DISCORD_TOKEN_FIX = (
+    "Copy the bot token from the Discord developer portal (your application > Bot > Reset "
+    "Token) into DISCORD_TOKEN, without quotes or a 'Bot ' prefix; see docs/discord.md."
+)
+DOCTOR_SLACK_BOT_TOKEN_BAD = "SLACK_BOT_TOKEN must be a bot token starting with xoxb-; the value set {shown}"
+DOCTOR_SLACK_BOT_TOKEN_FIX = (
+    "Set SLACK_BOT_TOKEN to the Bot User OAuth Token (xoxb-…) from your Slack app's OAuth & "
+    "Permissions page (not a user token, xoxp-); see docs/slack.md."
+)
+DOCTOR_SLACK_APP_TOKEN_BAD = "SLACK_APP_TOKEN must be an app-level token starting with xapp-; the value set {shown}"
+DOCTOR_SLACK_APP_TOKEN_FIX = (
+    "Set SLACK_APP_TOKEN to an app-level token (xapp-…; Basic Information > App-Level Tokens, "
+    "scope connections:write), or unset it to use HTTP mode with SLACK_SIGNING_SECRET."
+)
+DOCTOR_SLACK_NO_BOT_TOKEN = "{names} set but SLACK_BOT_TOKEN is not, so Slack will not start"
+DOCTOR_SLACK_MODE_SOCKET = "Socket Mode (SLACK_APP_TOKEN is set): no public URL needed"
+DOCTOR_SLACK_MODE_HTTP = "HTTP mode: point the Slack app's Request URL at https://<your host>/slack/events (port {port})"
+DOCTOR_SLACK_MODE_FIX = (
+    "Set SLACK_SIGNING_SECRET (Basic Information > App Credentials > Signing Secret), or set "
+    "SLACK_APP_TOKEN (xapp-…) for Socket Mode; see docs/slack.md."
+)
+DOCTOR_SEEDS_OK = "{count} article(s) in {path}"
+DOCTOR_SEEDS_FIX = "Create {path} and put .txt articles in it, or set NEWSBOT_SEEDS_DIR to your articles folder."
+DOCTOR_SEED_FILES_OK = "all {count} .txt file(s) are readable articles"
+DOCTOR_SEED_FILES_SKIPPED = "{count} file(s) will not be indexed: {files}"
+DOCTOR_SEED_FILES_FIX = (
+    "Fix the files named above (UTF-8 text with an article in it) or remove them from "
+    "NEWSBOT_SEEDS_DIR; the other articles are indexed without them."
+)
+DOCTOR_SEEDS_UNCHECKED = "the seeds folder could not be read, so freshness is unknown"
+DOCTOR_INDEX_OK = "{passages} passages from {files} file(s) in {path}, built {built} with {model}, up to date"
+DOCTOR_INDEX_MISSING = "there is no index in {path}"
+DOCTOR_INDEX_DAMAGED = "the index in {path} cannot be read: {detail}"
+DOCTOR_INDEX_STALE = "the index in {path} is out of date: {reason}"
+DOCTOR_INDEX_FILES_CHANGED = "the seeds changed since it was built ({changes})"
+DOCTOR_INDEX_FIX = (
+    "Run `newsbot index` with the same settings (`newsbot serve` also builds it at start-up, "
+    "but is not ready until it has)."
+)
+DOCTOR_MODEL_OK = "{model} loaded in {seconds:.1f} s and embeds {dim}-d vectors"
+DOCTOR_MODEL_FIX = (
+    "Unset NEWSBOT_EMBEDDING_MODEL to use the bundled multilingual-e5-small, or set it to a "
+    "local sentence-transformers model folder (`pip install .[st]` and torch)."
+)
+DOCTOR_MODEL_BAD_VECTOR = "{model} returned an unusable test vector ({detail})"
+DOCTOR_MODEL_DIM = "{model} embeds {dim}-d vectors but the index holds {index_dim}-d vectors"
+DOCTOR_MODEL_DIM_FIX = "Run `newsbot index --force` to rebuild the index with this model."
+DOCTOR_PORT_OK = "{host}:{port} is free to listen on"
+DOCTOR_PORT_ANY = "NEWSBOT_HTTP_PORT=0: a free port is chosen at start-up"
+DOCTOR_PORT_BUSY = "cannot listen on {host}:{port} ({detail}); is newsbot, or something else, already running there?"
+DOCTOR_PORT_FIX = (
+    "Stop whatever holds the port, or set NEWSBOT_HTTP_PORT to a free port "
+    "(and NEWSBOT_HTTP_HOST to an address of this machine)."
+)
+DOCTOR_CHECK_CRASHED = "the check itself failed: {detail}"

@@ -18,6 +18,7 @@ class Hit:
     fused: float  # the ranking score, 0..1
     highlight: tuple[int, int]  # offsets of the best sentence within the passage text
     sentence_row: int  # that sentence's row in the sentence vectors
+    relevance: float  # how far that sentence stands above the index median
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,8 @@ def search(data: IndexData, qvec: np.ndarray, question: str, k: int, params: Sea
     if n == 0:
         return Result((), 0.0)
     sentence_sims = data.sentence_vectors @ qvec
-    relevance = float(sentence_sims.max() - np.median(sentence_sims))
+    median = float(np.median(sentence_sims))
+    relevance = float(sentence_sims.max()) - median
     m = min(n, params.candidates)
     dense, ids = data.dense.search(qvec.reshape(1, -1).astype(np.float32), m)
     keep = ids[0] >= 0
@@ -72,7 +74,7 @@ def search(data: IndexData, qvec: np.ndarray, question: str, k: int, params: Sea
     for o in order:
         i = int(cand[o])
         row, span = best[o]
-        hit = Hit(i, float(dense[o]), float(fused[o]), span, row)
+        hit = Hit(i, float(dense[o]), float(fused[o]), span, row, float(sentence_sims[row]) - median)
         if any(_same_fact(data, hit, chosen, params) for chosen in hits):
             continue  # the same fact again, or in another language: keep the better passage
         hits.append(hit)

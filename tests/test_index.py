@@ -140,3 +140,12 @@ def test_the_swap_is_atomic_and_old_generations_are_pruned(corpus, embedder):
     assert not [p for p in (corpus / "index").iterdir() if p.name.startswith(".tmp-")]
 
 
+
+
+def test_an_unwritable_index_folder_is_a_clear_error(corpus, embedder):
+    from bot.errors import IndexWriteError
+
+    write(corpus, "a.txt", ALPHA)
+    (corpus / "index").write_text("a file where the index folder should be")
+    with pytest.raises(IndexWriteError, match="Cannot write the index"):
+        open_engine(corpus, embedder)
