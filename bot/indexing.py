@@ -108,6 +108,7 @@ def update_index(settings: Settings, embedder: Embedder, current: IndexData | No
             new_sentences.append(tuple((s.start - passage.start, s.end - passage.start) for s in spans))
     if new_passages:
         texts = [embed_text(p) for p in new_passages]
+        log.info("embedding %d passages from %d files", len(texts), sum(1 for _, a, _ in todo if a is not None))
         sentence_texts = [p.text[a:b] for p, spans in zip(new_passages, new_sentences) for a, b in spans]
         vecs = _embed(embedder, texts + sentence_texts, progress)
         pvecs.append(vecs[: len(texts)])
