@@ -36,8 +36,7 @@ def _settings() -> Settings:
 def _engine(settings: Settings):
     from .engine import Engine
 
-    engine = Engine.open(settings, progress=sys.stderr.isatty(), embedder=None)
-    return engine
+    return Engine.open(settings, progress=sys.stderr.isatty())
 
 
 @app.command()

