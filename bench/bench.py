@@ -25,12 +25,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.embedding import BundledE5  # noqa: E402
-from bot.engine import Engine  # noqa: E402
-from bot.indexing import embed_text  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+from bot.core.settings import Settings  # noqa: E402
+from bot.retrieval.embedding import BundledE5  # noqa: E402
+from bot.retrieval.engine import Engine  # noqa: E402
+from bot.retrieval.indexing import embed_text  # noqa: E402
 
-QUESTIONS = [json.loads(l)["q"] for l in (ROOT / "bench" / "questions.jsonl").read_text().splitlines() if l.strip()]
+QUESTIONS = [
+    json.loads(line)["q"] for line in (ROOT / "bench" / "questions.jsonl").read_text().splitlines() if line.strip()
+]
 
 
 def wall(cmd: list[str], env: dict) -> float:
@@ -64,8 +66,10 @@ def main() -> None:
         for i in range(0, len(texts), 16):
             embedder.passages(texts[i : i + 16])
         raw = time.perf_counter() - t
-        print(f"index build: {n} passages in {build:.2f} s = {n / build:.1f} passages/s; "
-              f"raw passage embedding {n / raw:.1f} passages/s; ratio {(n / build) / (n / raw):.2f}")
+        print(
+            f"index build: {n} passages in {build:.2f} s = {n / build:.1f} passages/s; "
+            f"raw passage embedding {n / raw:.1f} passages/s; ratio {(n / build) / (n / raw):.2f}"
+        )
 
         # warm latency vs embedding the question alone
         for q in QUESTIONS:  # warm-up
@@ -73,12 +77,18 @@ def main() -> None:
         ask_t, emb_t = [], []
         for _ in range(args.rounds):
             for q in QUESTIONS:
-                t = time.perf_counter(); embedder.query(q); emb_t.append(time.perf_counter() - t)
-                t = time.perf_counter(); engine.ask(q); ask_t.append(time.perf_counter() - t)
-        print(f"warm question: p50 {pct(ask_t, 50):.1f} ms, p99 {pct(ask_t, 99):.1f} ms; "
-              f"embedding alone p50 {pct(emb_t, 50):.1f} ms, p99 {pct(emb_t, 99):.1f} ms; "
-              f"ratio p50 {pct(ask_t, 50) / pct(emb_t, 50):.2f}, p99 {pct(ask_t, 99) / pct(emb_t, 99):.2f} "
-              f"({len(ask_t)} questions)")
+                t = time.perf_counter()
+                embedder.query(q)
+                emb_t.append(time.perf_counter() - t)
+                t = time.perf_counter()
+                engine.ask(q)
+                ask_t.append(time.perf_counter() - t)
+        print(
+            f"warm question: p50 {pct(ask_t, 50):.1f} ms, p99 {pct(ask_t, 99):.1f} ms; "
+            f"embedding alone p50 {pct(emb_t, 50):.1f} ms, p99 {pct(emb_t, 99):.1f} ms; "
+            f"ratio p50 {pct(ask_t, 50) / pct(emb_t, 50):.2f}, p99 {pct(ask_t, 99) / pct(emb_t, 99):.2f} "
+            f"({len(ask_t)} questions)"
+        )
 
         # cold start of the CLI with the index built, vs a bare interpreter
         env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
@@ -87,13 +97,26 @@ def main() -> None:
         wall(cli, env)
         cold = [wall(cli, env) for _ in range(args.rounds)]
         bare = [wall([sys.executable, "-c", "pass"], env) for _ in range(args.rounds)]
-        torch = subprocess.run(
-            [sys.executable, "-c", "import sys, runpy; sys.argv=['newsbot','ask','hello'];\n"
-             "from bot.cli import app\ntry: app(standalone_mode=False)\nexcept SystemExit: pass\n"
-             "print('torch' in sys.modules, file=sys.stderr)"],
-            env=env, capture_output=True, text=True).stderr.strip().splitlines()[-1]
-        print(f"cold start `newsbot ask`: median {statistics.median(cold):.2f} s (max {max(cold):.2f} s); "
-              f"bare python {statistics.median(bare):.3f} s; torch imported: {torch}")
+        torch = (
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    "import sys, runpy; sys.argv=['newsbot','ask','hello'];\n"
+                    "from bot.cli import app\ntry: app(standalone_mode=False)\nexcept SystemExit: pass\n"
+                    "print('torch' in sys.modules, file=sys.stderr)",
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+            )
+            .stderr.strip()
+            .splitlines()[-1]
+        )
+        print(
+            f"cold start `newsbot ask`: median {statistics.median(cold):.2f} s (max {max(cold):.2f} s); "
+            f"bare python {statistics.median(bare):.3f} s; torch imported: {torch}"
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

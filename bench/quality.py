@@ -1,6 +1,6 @@
 """Compare search variants on a question set: the figures behind the defaults in bot/search.py.
 
-    python bench/quality.py [QUESTIONS.jsonl]   (default: ../shared/eval/dev_questions.jsonl)
+python bench/quality.py [QUESTIONS.jsonl]   (default: ../shared/eval/dev_questions.jsonl)
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.engine import Engine  # noqa: E402
-from bot.evaluate import read_questions, score  # noqa: E402
-from bot.search import SearchParams  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+from bot.core.settings import Settings  # noqa: E402
+from bot.retrieval.engine import Engine  # noqa: E402
+from bot.retrieval.evaluate import read_questions, score  # noqa: E402
+from bot.retrieval.search import SearchParams  # noqa: E402
 
 VARIANTS = {
     "default (convex 0.3 BM25, sentence 0.5)": {},
@@ -42,8 +42,10 @@ def main() -> None:
             engine.params = replace(SearchParams(), **change)
             r = score(questions, [engine.ask(q.q) for q in questions])
             n = r.in_scope
-            print(f"{name:44} {r.passage_at_3:>5}/{n}  {r.highlight_at_3:>7}/{n}  {r.source_at_1:>4}/{n}  "
-                  f"{r.mrr:.3f}  {r.oos_declined:>7}/{r.out_of_scope}  {r.in_scope_declined:>10}/{n}")
+            print(
+                f"{name:44} {r.passage_at_3:>5}/{n}  {r.highlight_at_3:>7}/{n}  {r.source_at_1:>4}/{n}  "
+                f"{r.mrr:.3f}  {r.oos_declined:>7}/{r.out_of_scope}  {r.in_scope_declined:>10}/{n}"
+            )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -10,23 +10,25 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
-from . import messages
-from .errors import ConfigError, NewsbotError
-from .models import Answer, IndexReport
-from .settings import Settings, load_settings
+from bot.core import messages
+from bot.core.errors import ConfigError, NewsbotError
+from bot.core.models import Answer, IndexReport
+from bot.core.settings import Settings, load_settings
+from bot.platforms.reply import decline_text, group_sources
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Answer questions about news articles, with cited passages.")
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="Answer questions about news articles, with cited passages."
+)
 discord_app = typer.Typer(help="Run the Discord bot, or print its invite URL.", invoke_without_command=True)
 app.add_typer(discord_app, name="discord")
 log = logging.getLogger("newsbot")
 
 
 def _settings() -> Settings:
-    from .logs import setup_logging
+    from bot.serving.logs import setup_logging
 
     settings = load_settings()
     setup_logging(settings)
@@ -34,7 +36,7 @@ def _settings() -> Settings:
 
 
 def _engine(settings: Settings):
-    from .engine import Engine
+    from bot.retrieval.engine import Engine
 
     return Engine.open(settings, progress=sys.stderr.isatty())
 
@@ -44,8 +46,8 @@ def index(
     force: bool = typer.Option(False, "--force", help="Re-embed every file, even unchanged ones."),
 ) -> None:
     """Build or update the index from the seeds folder."""
-    from .embedding import load_embedder
-    from .engine import Engine
+    from bot.retrieval.embedding import load_embedder
+    from bot.retrieval.engine import Engine
 
     settings = _settings()
     engine = Engine(settings, load_embedder(settings.embedding_model))
@@ -59,7 +61,12 @@ def render_report(report: IndexReport | None, passages: int, settings: Settings)
     lines = []
     if report.rebuilt_because:
         lines.append(f"Rebuilt the whole index: {report.rebuilt_because}.")
-    for label, items in (("Added", report.added), ("Changed", report.changed), ("Removed", report.removed), ("Skipped", report.skipped)):
+    for label, items in (
+        ("Added", report.added),
+        ("Changed", report.changed),
+        ("Removed", report.removed),
+        ("Skipped", report.skipped),
+    ):
         lines.append(f"{label}: {len(items)}" + "".join(f"\n  {i}" for i in items))
     lines.append(f"Unchanged: {report.unchanged}")
     lines.append(f"Passages: {report.passages} in {settings.index_dir}")
@@ -88,25 +95,19 @@ def ask(
 
 def render_text(answer: Answer, settings: Settings) -> str:
     if not answer.answered:
-        return decline_text(answer, settings)
+        return decline_text(answer, settings.max_question_chars)
     body = "\n".join(f"[{c.rank}] {' '.join(c.highlight.split())}" for c in answer.passages)
-    sources = "\n".join(f"  [{c.rank}] {c.source} — {c.title}" for c in answer.passages)
+    sources = "\n".join(
+        f"  {' '.join(f'[{r}]' for r in g.ranks)} {g.source}" + (f" — {g.title}" if g.title else "")
+        for g in group_sources(answer.passages)
+    )
     return f"{body}\n\n{messages.SOURCES_HEADING}:\n{sources}"
-
-
-def decline_text(answer: Answer, settings: Settings) -> str:
-    """The message for an unanswered question, shared by every platform."""
-    if answer.reason == "empty":
-        return messages.EMPTY_QUESTION
-    if answer.reason == "too_long":
-        return messages.QUESTION_TOO_LONG.format(length=len(answer.question), limit=settings.max_question_chars)
-    return messages.NOT_COVERED
 
 
 @app.command("eval")
 def evaluate(file: Path = typer.Argument(..., help="Questions, one JSON object a line (q, sources, expect).")) -> None:
     """Score the engine on a question set and list the misses."""
-    from .evaluate import read_questions, score
+    from bot.retrieval.evaluate import read_questions, score
 
     settings = _settings()
     questions = read_questions(file)
@@ -119,7 +120,7 @@ def evaluate(file: Path = typer.Argument(..., help="Questions, one JSON object a
 def discord(ctx: typer.Context) -> None:
     """Run the Discord bot (needs DISCORD_TOKEN)."""
     if ctx.invoked_subcommand is None:
-        from .service import serve_platforms
+        from bot.serving.service import serve_platforms
 
         settings = _settings()
         if settings.discord_token is None:
@@ -129,10 +130,12 @@ def discord(ctx: typer.Context) -> None:
 
 @discord_app.command("invite")
 def discord_invite(
-    application_id: Optional[int] = typer.Option(None, help="The application ID; looked up with DISCORD_TOKEN if omitted."),
+    application_id: int | None = typer.Option(
+        None, help="The application ID; looked up with DISCORD_TOKEN if omitted."
+    ),
 ) -> None:
     """Print the OAuth2 URL that adds the bot to a server."""
-    from .discord_bot import invite_url, lookup_application_id
+    from bot.platforms.discord.app import invite_url, lookup_application_id
 
     settings = _settings()
     if application_id is None:
@@ -143,7 +146,7 @@ def discord_invite(
 @app.command()
 def slack() -> None:
     """Run the Slack bot (Socket Mode with SLACK_APP_TOKEN, else HTTP)."""
-    from .service import serve_platforms
+    from bot.serving.service import serve_platforms
 
     settings = _settings()
     if settings.slack_bot_token is None:
@@ -154,7 +157,7 @@ def slack() -> None:
 @app.command()
 def serve() -> None:
     """Run every configured platform around one engine, with health and metrics endpoints."""
-    from .service import serve_platforms
+    from bot.serving.service import serve_platforms
 
     raise typer.Exit(serve_platforms(_settings()))
 
@@ -162,7 +165,7 @@ def serve() -> None:
 @app.command()
 def doctor() -> None:
     """Check the settings, the seeds, the index and the model, with a fix for each problem."""
-    from .doctor import run_checks
+    from bot.serving.doctor import run_checks
 
     ok = True
     for check in run_checks():
@@ -188,7 +191,7 @@ def main() -> None:
         sys.exit(130)
     except SystemExit:
         raise
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         import click
 
         if isinstance(exc, click.ClickException):

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.embedding import BundledE5
-from bot.engine import Engine
-from bot.settings import Settings
+from bot.core.settings import Settings
+from bot.retrieval.embedding import BundledE5
+from bot.retrieval.engine import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

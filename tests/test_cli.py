@@ -7,14 +7,21 @@ import sys
 
 import pytest
 
-from tests.test_index import ALPHA, BETA, GAMMA
+from tests.retrieval.test_index import ALPHA, BETA, GAMMA
 
 
 def run(tmp, *args, stdin=None, **env):
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSBOT_", "SLACK_", "DISCORD_"))}
     environ.update(NEWSBOT_SEEDS_DIR=str(tmp / "seeds"), NEWSBOT_INDEX_DIR=str(tmp / "index"), **env)
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True,
-                          text=True, cwd=tmp, env=environ, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=tmp,
+        env=environ,
+        timeout=120,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -86,12 +93,33 @@ def test_bad_settings_and_missing_seeds_are_clear_errors(tmp_path):
 
 def test_eval_prints_the_metrics_and_misses(corpus_dir, tmp_path):
     qs = tmp_path / "q.jsonl"
-    qs.write_text("\n".join(json.dumps(r) for r in [
-        {"q": "Where did Volcano Robotics open a lab?", "lang": "en", "sources": ["beta.txt"], "expect": ["Oslo"]},
-        {"q": "Siapa pendiri Startup Nusantara?", "lang": "id", "sources": ["alpha.txt"], "expect": ["Budi Santoso"]},
-        {"q": "How tall is Mount Everest?", "lang": "en", "sources": [], "expect": []},
-        {"q": "Where did Volcano Robotics open a lab?", "lang": "en", "sources": ["alpha.txt"], "expect": ["Tokyo"]},
-    ]) + "\n")
+    qs.write_text(
+        "\n".join(
+            json.dumps(r)
+            for r in [
+                {
+                    "q": "Where did Volcano Robotics open a lab?",
+                    "lang": "en",
+                    "sources": ["beta.txt"],
+                    "expect": ["Oslo"],
+                },
+                {
+                    "q": "Siapa pendiri Startup Nusantara?",
+                    "lang": "id",
+                    "sources": ["alpha.txt"],
+                    "expect": ["Budi Santoso"],
+                },
+                {"q": "How tall is Mount Everest?", "lang": "en", "sources": [], "expect": []},
+                {
+                    "q": "Where did Volcano Robotics open a lab?",
+                    "lang": "en",
+                    "sources": ["alpha.txt"],
+                    "expect": ["Tokyo"],
+                },
+            ]
+        )
+        + "\n"
+    )
     out = run(corpus_dir, "eval", str(qs))
     assert out.returncode == 0, out.stderr
     assert "answer-passage@3    2/3" in out.stdout

@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 import pytest
 import yaml
 
-from bot.settings import Settings
+from bot.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_GRACE = Settings.model_fields["shutdown_grace_seconds"].default
@@ -105,8 +105,11 @@ def test_exposes_the_port_and_runs_serve_as_pid_1():
 
 
 def test_build_context_keeps_secrets_and_local_state_out():
-    patterns = [ln.strip() for ln in (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
-                if ln.strip() and not ln.startswith("#")]
+    patterns = [
+        ln.strip()
+        for ln in (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+        if ln.strip() and not ln.startswith("#")
+    ]
     for needed in (".env", ".git", ".venv", "index"):
         assert needed in patterns, f".dockerignore should exclude {needed}"
     for kept in ("seeds", "bot", "pyproject.toml"):
@@ -233,6 +236,13 @@ def test_deploy_docs_cover_each_way_to_run_it():
     text = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
     for heading in ("Docker", "systemd", "Scaling out"):
         assert re.search(rf"^##+ .*{heading}", text, re.MULTILINE), heading
-    for fact in ("kill -s HUP", "systemctl reload", "NEWSBOT_WATCH_SEEDS", "NEWSBOT_DISCORD_SHARD_COUNT",
-                 "newsbot index", "newsbot doctor", "not built"):
+    for fact in (
+        "kill -s HUP",
+        "systemctl reload",
+        "NEWSBOT_WATCH_SEEDS",
+        "NEWSBOT_DISCORD_SHARD_COUNT",
+        "newsbot index",
+        "newsbot doctor",
+        "not built",
+    ):
         assert fact in text, fact

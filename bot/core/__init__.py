@@ -1,0 +1,1 @@
+"""Shared by every layer: data types, errors, user-facing messages, settings."""

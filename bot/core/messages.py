@@ -1,0 +1,192 @@
+"""Every user-facing string, in one place. Each error names its fix."""
+
+# answers
+NOT_COVERED = "The articles don't cover that. Try asking about something they report."
+EMPTY_QUESTION = "Please ask a question, e.g. `Who is Anthropic's new CTO?`"
+QUESTION_TOO_LONG = (
+    "That question is {length:,} characters long; the limit is {limit:,}. Please ask a shorter question."
+)
+SOURCES_HEADING = "Sources"
+APOLOGY = "Sorry, something went wrong while answering. The error has been logged; please try again later."
+RATE_LIMITED = "You're asking faster than I can answer. Please wait {seconds} seconds and ask again."
+BUSY = "I'm answering a lot of questions right now. Please try again in a moment."
+SHUTTING_DOWN = "I'm restarting right now. Please ask again in a minute."
+USAGE_SLASH = "Usage: `{command} your question`, e.g. `{command} Who is Anthropic's new CTO?`"
+
+# seeds and index
+SEEDS_MISSING = (
+    "The seeds folder {path} does not exist. Create it and put .txt articles in it, "
+    "or point NEWSBOT_SEEDS_DIR at your articles."
+)
+SEEDS_EMPTY = "No readable .txt articles in {path}. Add articles there, or point NEWSBOT_SEEDS_DIR at your articles."
+SKIPPED_FILE = "Skipped {source}: {reason}"
+SKIP_EMPTY = "the file is empty"
+SKIP_BINARY = "the file looks binary, not text"
+SKIP_NOT_UTF8 = "the file is not UTF-8 text ({detail})"
+SKIP_NO_TEXT = "no article text left after removing page leftovers"
+SKIP_UNREADABLE = "the file cannot be read ({detail})"
+INDEX_DAMAGED = "The index in {path} is damaged ({detail}); rebuilding it."
+INDEX_REBUILD_MODEL = "embedding model changed from {old} to {new}"
+INDEX_REBUILD_CHUNKING = "chunking settings changed"
+INDEX_REBUILD_FORMAT = "index format changed"
+INDEX_NOT_WRITABLE = "Cannot write the index to {path}: {detail}. Check NEWSBOT_INDEX_DIR and its permissions."
+
+# models
+MODEL_NOT_CACHED = (
+    "The embedding model {model!r} is neither a local folder nor in the Hugging Face cache, "
+    "and this bot does not download models at run time. Download it where you have network "
+    "access (`huggingface-cli download {model}`) and copy the cache, or set "
+    "NEWSBOT_EMBEDDING_MODEL to a local model folder, or unset it to use the bundled "
+    "multilingual-e5-small."
+)
+MODEL_NEEDS_TORCH = (
+    "NEWSBOT_EMBEDDING_MODEL={model!r} needs sentence-transformers and torch: "
+    "`pip install torch sentence-transformers` (CPU build: `pip install torch --index-url "
+    "https://download.pytorch.org/whl/cpu`), or unset it to use the bundled model."
+)
+MODEL_LOAD_FAILED = "Could not load the embedding model {model!r}: {detail}"
+
+# settings
+UNKNOWN_SETTING = "{name} is set but no setting has that name, so it is ignored{hint}"
+
+# CLI
+NO_PLATFORMS = (
+    "No chat platform is configured, so there is nothing to serve. Set at least one of:\n"
+    "  DISCORD_TOKEN                              for Discord\n"
+    "  SLACK_BOT_TOKEN and SLACK_APP_TOKEN        for Slack in Socket Mode\n"
+    "  SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET   for Slack over HTTP\n"
+    "See .env.example and the README."
+)
+
+# discord
+DISCORD_ASK_DESCRIPTION = "Ask a question about the news articles"
+DISCORD_ASK_QUESTION = "Your question, in English or Indonesian"
+DISCORD_MORE_PASSAGES = "{count} more passage(s) matched but did not fit in this message."
+DISCORD_TOKEN_MISSING = (
+    "DISCORD_TOKEN is not set. Copy the bot token from the Discord developer portal "
+    "(your application > Bot > Reset Token) into DISCORD_TOKEN; see docs/discord.md."
+)
+DISCORD_TOKEN_INVALID = (
+    "Discord rejected the token in DISCORD_TOKEN. Copy a fresh one from the developer portal "
+    "(your application > Bot > Reset Token); see docs/discord.md."
+)
+DISCORD_UNREACHABLE = (
+    "Cannot reach Discord at {url}: {detail}. Check the network, or NEWSBOT_DISCORD_API_URL "
+    "if you point the bot at a proxy."
+)
+DISCORD_GATEWAY_CLOSED = (
+    "Discord closed the gateway connection with code {code} and the bot cannot reconnect "
+    "({detail}). Check DISCORD_TOKEN and NEWSBOT_DISCORD_SHARD_COUNT; see docs/discord.md."
+)
+DISCORD_SYNC_FAILED = (
+    "Could not register the /ask command {where}: {detail}. Invite the bot with the "
+    "applications.commands scope (`newsbot discord invite`) or check NEWSBOT_DISCORD_GUILD_ID. "
+    "Mentions and DMs still work."
+)
+
+# slack
+SLACK_QUESTION_LABEL = "Question"
+SLACK_MORE_CITATIONS = "{count} more cited passages did not fit in one Slack message."
+SLACK_BOT_TOKEN_MISSING = (
+    "SLACK_BOT_TOKEN is not set. Copy the Bot User OAuth Token (xoxb-…) from your Slack "
+    "app's OAuth & Permissions page; see docs/slack.md."
+)
+SLACK_BOT_TOKEN_INVALID = (
+    "SLACK_BOT_TOKEN must be a bot token starting with xoxb- (your Slack app's OAuth & "
+    "Permissions page, Bot User OAuth Token); the value set starts with {prefix!r}."
+)
+SLACK_APP_TOKEN_INVALID = (
+    "SLACK_APP_TOKEN must be an app-level token starting with xapp- (your Slack app's Basic "
+    "Information page, App-Level Tokens, scope connections:write); the value set starts "
+    "with {prefix!r}. Unset it to use HTTP mode instead of Socket Mode."
+)
+SLACK_SIGNING_SECRET_MISSING = (
+    "Slack over HTTP needs SLACK_SIGNING_SECRET (your Slack app's Basic Information page, "
+    "App Credentials, Signing Secret). Or set SLACK_APP_TOKEN (xapp-…) to use Socket Mode, "
+    "which needs no public URL."
+)
+SLACK_TOKEN_REJECTED = (
+    "Slack rejected {setting} ({error}). Copy a current token from your Slack app's settings "
+    "({where}); reinstall the app if it was revoked. See docs/slack.md."
+)
+SLACK_UNREACHABLE = (
+    "Cannot reach Slack's Web API at {url}: {detail}. Check the network, or "
+    "NEWSBOT_SLACK_API_URL if you point the bot at a gateway."
+)
+
+# doctor
+DOCTOR_SETTINGS_OK = "read from the environment and .env"
+DOCTOR_SETTINGS_FIX = (
+    "Correct the variables named above in .env or the environment; .env.example lists "
+    "every setting with its default and allowed range. The other checks need valid settings."
+)
+DOCTOR_PLATFORMS_NONE = "no chat platform is configured, so `newsbot serve` has nothing to serve"
+DOCTOR_PLATFORMS_FIX = (
+    "Set DISCORD_TOKEN for Discord; SLACK_BOT_TOKEN and SLACK_APP_TOKEN for Slack in Socket "
+    "Mode; or SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET for Slack over HTTP. See .env.example."
+)
+DOCTOR_TOKEN_STARTS = "starts with {prefix!r}"
+DOCTOR_TOKEN_SHORT = "is only {length} characters long"
+DOCTOR_TOKEN_OK = "looks like {kind} ({shown})"
+DOCTOR_DISCORD_TOKEN_BAD = (
+    "DISCORD_TOKEN does not look like a Discord bot token (three dot-separated parts of "
+    "letters, digits, - and _); the value set {shown}"
+)
+DOCTOR_DISCORD_TOKEN_PREFIXED = "DISCORD_TOKEN starts with 'Bot ': set the token alone; the bot adds the prefix"
+DOCTOR_DISCORD_TOKEN_FIX = (
+    "Copy the bot token from the Discord developer portal (your application > Bot > Reset "
+    "Token) into DISCORD_TOKEN, without quotes or a 'Bot ' prefix; see docs/discord.md."
+)
+DOCTOR_SLACK_BOT_TOKEN_BAD = "SLACK_BOT_TOKEN must be a bot token starting with xoxb-; the value set {shown}"
+DOCTOR_SLACK_BOT_TOKEN_FIX = (
+    "Set SLACK_BOT_TOKEN to the Bot User OAuth Token (xoxb-…) from your Slack app's OAuth & "
+    "Permissions page (not a user token, xoxp-); see docs/slack.md."
+)
+DOCTOR_SLACK_APP_TOKEN_BAD = "SLACK_APP_TOKEN must be an app-level token starting with xapp-; the value set {shown}"
+DOCTOR_SLACK_APP_TOKEN_FIX = (
+    "Set SLACK_APP_TOKEN to an app-level token (xapp-…; Basic Information > App-Level Tokens, "
+    "scope connections:write), or unset it to use HTTP mode with SLACK_SIGNING_SECRET."
+)
+DOCTOR_SLACK_NO_BOT_TOKEN = "{names} set but SLACK_BOT_TOKEN is not, so Slack will not start"
+DOCTOR_SLACK_MODE_SOCKET = "Socket Mode (SLACK_APP_TOKEN is set): no public URL needed"
+DOCTOR_SLACK_MODE_HTTP = (
+    "HTTP mode: point the Slack app's Request URL at https://<your host>/slack/events (port {port})"
+)
+DOCTOR_SLACK_MODE_FIX = (
+    "Set SLACK_SIGNING_SECRET (Basic Information > App Credentials > Signing Secret), or set "
+    "SLACK_APP_TOKEN (xapp-…) for Socket Mode; see docs/slack.md."
+)
+DOCTOR_SEEDS_OK = "{count} article(s) in {path}"
+DOCTOR_SEEDS_FIX = "Create {path} and put .txt articles in it, or set NEWSBOT_SEEDS_DIR to your articles folder."
+DOCTOR_SEED_FILES_OK = "all {count} .txt file(s) are readable articles"
+DOCTOR_SEED_FILES_SKIPPED = "{count} file(s) will not be indexed: {files}"
+DOCTOR_SEED_FILES_FIX = (
+    "Fix the files named above (UTF-8 text with an article in it) or remove them from "
+    "NEWSBOT_SEEDS_DIR; the other articles are indexed without them."
+)
+DOCTOR_SEEDS_UNCHECKED = "the seeds folder could not be read, so freshness is unknown"
+DOCTOR_INDEX_OK = "{passages} passages from {files} file(s) in {path}, built {built} with {model}, up to date"
+DOCTOR_INDEX_MISSING = "there is no index in {path}"
+DOCTOR_INDEX_DAMAGED = "the index in {path} cannot be read: {detail}"
+DOCTOR_INDEX_STALE = "the index in {path} is out of date: {reason}"
+DOCTOR_INDEX_FILES_CHANGED = "the seeds changed since it was built ({changes})"
+DOCTOR_INDEX_FIX = (
+    "Run `newsbot index` with the same settings (`newsbot serve` also builds it at start-up, "
+    "but is not ready until it has)."
+)
+DOCTOR_MODEL_OK = "{model} loaded in {seconds:.1f} s and embeds {dim}-d vectors"
+DOCTOR_MODEL_FIX = (
+    "Unset NEWSBOT_EMBEDDING_MODEL to use the bundled multilingual-e5-small, or set it to a "
+    "local sentence-transformers model folder (`pip install .[st]` and torch)."
+)
+DOCTOR_MODEL_BAD_VECTOR = "{model} returned an unusable test vector ({detail})"
+DOCTOR_MODEL_DIM = "{model} embeds {dim}-d vectors but the index holds {index_dim}-d vectors"
+DOCTOR_MODEL_DIM_FIX = "Run `newsbot index --force` to rebuild the index with this model."
+DOCTOR_PORT_OK = "{host}:{port} is free to listen on"
+DOCTOR_PORT_ANY = "NEWSBOT_HTTP_PORT=0: a free port is chosen at start-up"
+DOCTOR_PORT_BUSY = "cannot listen on {host}:{port} ({detail}); is newsbot, or something else, already running there?"
+DOCTOR_PORT_FIX = (
+    "Stop whatever holds the port, or set NEWSBOT_HTTP_PORT to a free port "
+    "(and NEWSBOT_HTTP_HOST to an address of this machine)."
+)
+DOCTOR_CHECK_CRASHED = "the check itself failed: {detail}"

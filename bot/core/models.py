@@ -1,0 +1,84 @@
+"""Frozen data types passed between the core and the platform edges."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Article:
+    source: str  # file name relative to the seeds folder: this is the citation
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Passage:
+    source: str
+    title: str
+    text: str
+    start: int  # character offsets into the article text
+    end: int
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One passage of an answer, numbered as it is cited: [rank]."""
+
+    rank: int
+    source: str
+    title: str
+    text: str
+    highlight: str  # the sentence of `text` that best answers the question
+    score: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    answered: bool
+    passages: tuple[Citation, ...] = ()
+    reason: str = ""  # why it was not answered: "empty", "too_long", "not_covered"
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Cited files, in order of first citation, without repeats."""
+        return tuple(dict.fromkeys(c.source for c in self.passages))
+
+    def to_dict(self) -> dict:
+        """The JSON contract of `newsbot ask --json`."""
+        return {
+            "question": self.question,
+            "answered": self.answered,
+            "passages": [asdict(c) for c in self.passages],
+        }
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    """What an index build or update did."""
+
+    added: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()  # unreadable files, each with its reason
+    unchanged: int = 0
+    passages: int = 0
+    rebuilt_because: str = ""  # non-empty when the whole index was rebuilt
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def changed_anything(self) -> bool:
+        return bool(self.added or self.changed or self.removed or self.rebuilt_because)
+
+
+# What became of a question on a chat platform: the dispatcher's outcome, rendered by the reply layer.
+Kind = Literal["answered", "declined", "rate_limited", "busy", "error", "shutting_down"]
+
+
+@dataclass(frozen=True)
+class Reply:
+    kind: Kind
+    answer: Answer | None = None
+    retry_after: int = 0  # seconds, for rate_limited

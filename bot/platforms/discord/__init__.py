@@ -1,0 +1,1 @@
+"""Discord: the discord.py client and its message rendering."""

@@ -1,0 +1,1 @@
+"""Slack: the Bolt app and its Block Kit rendering."""

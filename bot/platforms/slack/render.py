@@ -1,0 +1,191 @@
+"""Slack's side of rendering: an Answer (or a Reply) becomes Block Kit.
+
+Slack's rules live here and nowhere else:
+
+- `&`, `<` and `>` are control characters in Slack text, so everything we did not write
+  ourselves (the asker's question, article text, titles, file names) is escaped;
+  `<!channel>` in a question then shows as text and pings no one.
+- A text object holds at most 3,000 characters and a message at most 50 blocks. Long
+  answers are packed into several blocks; a citation is never cut: a sentence may be
+  shortened with an ellipsis, but its `[n]` marker and its source line always survive,
+  and if anything has to go, whole citations go, with a note saying so.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from bot.core import messages
+from bot.core.models import Answer, Citation, Reply
+from bot.platforms import reply as reply_layer
+
+MAX_TEXT = 3000  # characters in one text object
+MAX_BLOCKS = 50  # blocks in one message
+MAX_CONTEXT_ELEMENTS = 10  # elements in one context block
+ELLIPSIS = "…"
+
+_MARKUP = re.compile(r"<([^<>]*)>")
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack treats as markup."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escape_truncated(text: str, limit: int) -> str:
+    """`escape(text)`, shortened with an ellipsis to at most `limit` characters.
+
+    Cut between source characters, so no `&amp;` is ever split in half.
+    """
+    out: list[str] = []
+    used = 0
+    escaped = [escape(ch) for ch in text]
+    if sum(map(len, escaped)) <= limit:
+        return "".join(escaped)
+    for piece in escaped:
+        if used + len(piece) > limit - len(ELLIPSIS):
+            break
+        out.append(piece)
+        used += len(piece)
+    return "".join(out).rstrip() + ELLIPSIS
+
+
+def clean_question(text: str, bot_user_id: str | None = None) -> str:
+    """Turn Slack message text into the question a person typed.
+
+    Removes mentions of the bot itself, turns Slack's markup for other mentions,
+    channels and links into their readable form (`<@U1|ann>` -> `@ann`,
+    `<!here>` -> `@here`, `<#C1|news>` -> `#news`, `<https://x|x>` -> `x`), undoes
+    Slack's `&amp;`/`&lt;`/`&gt;` and collapses whitespace.
+    """
+
+    def readable(match: re.Match) -> str:
+        target, _, label = match.group(1).partition("|")
+        if target.startswith("@"):
+            if bot_user_id and target[1:] == bot_user_id:
+                return " "
+            return "@" + (label or target[1:])
+        if target.startswith("!"):
+            return label or "@" + target[1:].split("^")[0]
+        if target.startswith("#"):
+            return "#" + (label or target[1:])
+        return label or target
+
+    text = _MARKUP.sub(readable, text or "")
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return " ".join(text.split())
+
+
+# ---------------------------------------------------------------- blocks
+
+
+def _mrkdwn(text: str) -> dict:
+    # verbatim: Slack must not turn words in the text into links or mentions.
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+def section(text: str) -> dict:
+    return {"type": "section", "text": _mrkdwn(text)}
+
+
+def context(*texts: str) -> dict:
+    return {"type": "context", "elements": [_mrkdwn(t) for t in texts]}
+
+
+def _citation_line(citation: Citation) -> str:
+    """`sentence [n]`: the sentence may be shortened, the marker never is."""
+    marker = f" [{citation.rank}]"
+    sentence = " ".join((citation.highlight or citation.text).split())
+    return escape_truncated(sentence, MAX_TEXT - len(marker)) + marker
+
+
+def _source_lines(citations: Sequence[Citation]) -> list[str]:
+    """One line per cited file, in order of first citation: `[1] [3] `file` — title`."""
+    lines = []
+    for group in reply_layer.group_sources(citations):
+        markers = " ".join(f"[{r}]" for r in group.ranks)
+        name = escape(group.source.replace("`", "'"))
+        head = f"{markers} `{name}`"
+        if group.title:
+            head += " — " + escape_truncated(group.title, MAX_TEXT - len(head) - 3)
+        lines.append(head)
+    return lines
+
+
+def _pack(lines: Sequence[str], limit: int = MAX_TEXT, sep: str = "\n") -> list[str]:
+    """Greedily join lines into texts of at most `limit` characters, never splitting one."""
+    texts: list[str] = []
+    current = ""
+    for line in lines:
+        candidate = current + sep + line if current else line
+        if len(candidate) <= limit:
+            current = candidate
+        else:
+            texts.append(current)
+            current = line
+    if current:
+        texts.append(current)
+    return texts
+
+
+def _answer_blocks(question_echo: str | None, citations: Sequence[Citation], dropped: int) -> list[dict]:
+    blocks: list[dict] = []
+    if question_echo is not None:
+        blocks.append(context(question_echo))
+    blocks.extend(section(t) for t in _pack([_citation_line(c) for c in citations]))
+    sources = _source_lines(citations)
+    heading = f"*{messages.SOURCES_HEADING}*"
+    # One context line per source while that fits, else up to 10 sources a block.
+    per_block = 1 if len(blocks) + 1 + len(sources) <= MAX_BLOCKS else MAX_CONTEXT_ELEMENTS
+    blocks.append(context(heading))
+    for i in range(0, len(sources), per_block):
+        blocks.append(context(*sources[i : i + per_block]))
+    if dropped:
+        blocks.append(context(messages.SLACK_MORE_CITATIONS.format(count=dropped)))
+    return blocks
+
+
+def render_answer(answer: Answer, *, echo_question: bool = False) -> dict:
+    """An answered question as `{"text": ..., "blocks": [...]}` for chat.postMessage or a response_url.
+
+    `text` is the notification / screen-reader fallback: the cited sentences, escaped.
+    """
+    echo = None
+    if echo_question:
+        label = f"*{messages.SLACK_QUESTION_LABEL}:* "
+        echo = label + escape_truncated(answer.question, MAX_TEXT - len(label))
+    citations = list(answer.passages)
+    dropped = 0
+    blocks = _answer_blocks(echo, citations, dropped)
+    while len(blocks) > MAX_BLOCKS and len(citations) > 1:
+        # Only reachable with absurd top_k: drop whole citations, never parts of one.
+        citations.pop()
+        dropped += 1
+        blocks = _answer_blocks(echo, citations, dropped)
+    fallback = _pack([_citation_line(c) for c in citations])[0]
+    return {"text": fallback, "blocks": blocks}
+
+
+def render_text(text: str, *, echo: str | None = None) -> dict:
+    """A short plain message (declines, usage, apologies, rate limits) written by us.
+
+    With `echo`, the asker's question is shown above it, escaped.
+    """
+    if echo is None:
+        return {"text": text}
+    label = f"*{messages.SLACK_QUESTION_LABEL}:* "
+    echoed = label + escape_truncated(echo, MAX_TEXT - len(label))
+    return {"text": text, "blocks": [context(echoed), section(text)]}
+
+
+def render_reply(reply: Reply, *, question: str, max_question_chars: int, echo_question: bool = False) -> dict:
+    """Any dispatcher Reply as a Slack message (`text`, optionally `blocks`)."""
+    text = reply_layer.notice(reply, max_question_chars)
+    if text is None:
+        return render_answer(reply.answer, echo_question=echo_question)
+    not_covered = reply.kind == "declined" and reply.answer is not None and reply.answer.reason == "not_covered"
+    return render_text(text, echo=question if echo_question and not_covered else None)
+
+
+is_public = reply_layer.is_public

@@ -1,0 +1,1 @@
+"""From articles to answers: loading, chunking, embedding, the index on disk, search, the engine."""

@@ -1,0 +1,62 @@
+"""Tokenizing for the BM25 index: lower-cased words, without English and Indonesian function words."""
+
+from __future__ import annotations
+
+import re
+
+import bm25s
+from bm25s.stopwords import STOPWORDS_EN
+
+# Common Indonesian function words; BM25's idf alone lets them add noise to short questions.
+STOPWORDS_ID = frozenset(
+    """
+ada adalah agar akan aku anda antara apa apakah atas atau bagaimana bagi bahwa banyak
+baru beberapa begitu belum berapa bisa boleh bukan cara dalam dan dari dapat dengan
+di dia ia ini itu jadi jika juga kami kamu kapan karena kata ke kepada kini lagi lain
+lebih maka mana masih mereka meski milik mungkin namun oleh pada para per saat saja
+sama sampai sangat satu saya se sebagai sebelum secara sedang sehingga sejak semua
+seperti serta setelah siapa suatu sudah supaya tahun tak tanpa telah tentang terhadap
+tersebut tetapi tidak untuk waktu yaitu yakni yang
+""".split()
+)
+STOPWORDS = frozenset(STOPWORDS_EN) | STOPWORDS_ID
+_TOKEN = re.compile(r"(?u)\b\w[\w.,-]*\w\b|\b\w\b")
+
+
+def _singular(tok: str) -> str:
+    """English plurals match their singular (GPUs ~ GPU); harmless for Indonesian words."""
+    return tok[:-1] if len(tok) > 3 and tok.endswith("s") and not tok.endswith(("ss", "us", "is")) else tok
+
+
+def tokens(text: str) -> list[str]:
+    """Words, keeping numbers like 1,3 or 24-40 whole; stopwords and single letters dropped."""
+    out = []
+    for tok in _TOKEN.findall(text.lower()):
+        tok = tok.strip(".,-")
+        if len(tok) > 1 and tok not in STOPWORDS:
+            out.append(_singular(tok))
+    return out
+
+
+def build_bm25(texts: list[str]) -> bm25s.BM25:
+    bm25 = bm25s.BM25()
+    corpus = [tokens(t) or ["\u2205"] for t in texts]  # bm25s needs a token in every document
+    bm25.index(bm25s.tokenization.Tokenized(*_ids(corpus)), show_progress=False)
+    return bm25
+
+
+def _ids(corpus: list[list[str]]):
+    vocab: dict[str, int] = {}
+    ids = [[vocab.setdefault(t, len(vocab)) for t in doc] for doc in corpus]
+    return ids, vocab
+
+
+def scores(bm25: bm25s.BM25, question: str):
+    """BM25 score of every passage for the question (zeros when no word is known)."""
+    import numpy as np
+
+    known = [t for t in tokens(question) if t in bm25.vocab_dict]
+    n = int(bm25.scores["num_docs"])
+    if not known:
+        return np.zeros(n, dtype=np.float32)
+    return bm25.get_scores(known).astype(np.float32)

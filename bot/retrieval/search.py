@@ -1,0 +1,124 @@
+"""Hybrid search: dense and BM25 scores fused, near-duplicates folded, weak matches declined."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.retrieval import lexical
+from bot.retrieval.store import IndexData
+
+
+@dataclass(frozen=True)
+class Hit:
+    index: int  # passage row in the index
+    score: float  # cosine similarity of question and passage
+    fused: float  # the ranking score, 0..1
+    highlight: tuple[int, int]  # offsets of the best sentence within the passage text
+    sentence_row: int  # that sentence's row in the sentence vectors
+    relevance: float  # how far that sentence stands above the index median
+
+
+@dataclass(frozen=True)
+class Result:
+    hits: tuple[Hit, ...]
+    relevance: float  # how far the best sentence stands out from the corpus: below a threshold, decline
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    lexical_weight: float = 0.3  # share of the fused score given to BM25
+    sentence_weight: float = 0.5  # share of the dense score taken from the passage's best sentence
+    duplicate_similarity: float = 0.5  # highlights this close (centered cosine) state the same fact
+    anchor_overlap: float = 0.6  # share of names two highlights must have in common to be one fact
+    highlight_lexical_weight: float = 0.1
+    candidates: int = 50
+    fusion: str = "convex"  # or "rrf"
+
+
+def _norm(x: np.ndarray) -> np.ndarray:
+    span = float(x.max() - x.min()) if len(x) else 0.0
+    return (x - x.min()) / span if span > 1e-9 else np.zeros_like(x)
+
+
+def fuse(dense: np.ndarray, bm25: np.ndarray, params: SearchParams) -> np.ndarray:
+    """Fused ranking score; convex combination beat reciprocal-rank fusion on the dev set (docs/quality.md)."""
+    if params.fusion == "rrf":
+
+        def rr(x):
+            ranks = np.empty(len(x))
+            ranks[np.argsort(-x, kind="stable")] = np.arange(1, len(x) + 1)
+            return 1.0 / (60 + ranks)
+
+        return _norm(rr(dense) + rr(bm25) * (params.lexical_weight / (1 - params.lexical_weight)))
+    return (1 - params.lexical_weight) * _norm(dense) + params.lexical_weight * _norm(bm25)
+
+
+def search(data: IndexData, qvec: np.ndarray, question: str, k: int, params: SearchParams = SearchParams()) -> Result:
+    n = len(data.passages)
+    if n == 0:
+        return Result((), 0.0)
+    sentence_sims = data.sentence_vectors @ qvec
+    median = float(np.median(sentence_sims))
+    relevance = float(sentence_sims.max()) - median
+    m = min(n, params.candidates)
+    dense, ids = data.dense.search(qvec.reshape(1, -1).astype(np.float32), m)
+    keep = ids[0] >= 0
+    cand, dense = ids[0][keep], dense[0][keep]
+    q_tokens = set(lexical.tokens(question))
+    best = [best_sentence(data, int(i), sentence_sims, q_tokens, params) for i in cand]
+    semantic = (1 - params.sentence_weight) * dense + params.sentence_weight * sentence_sims[[row for row, _ in best]]
+    fused = fuse(semantic, lexical.scores(data.bm25, question)[cand], params)
+    order = np.argsort(-fused, kind="stable")
+
+    hits: list[Hit] = []
+    for o in order:
+        i = int(cand[o])
+        row, span = best[o]
+        hit = Hit(i, float(dense[o]), float(fused[o]), span, row, float(sentence_sims[row]) - median)
+        if any(_same_fact(data, hit, chosen, params) for chosen in hits):
+            continue  # the same fact again, or in another language: keep the better passage
+        hits.append(hit)
+        if len(hits) == k:
+            break
+    return Result(tuple(hits), relevance)
+
+
+_NAME_OR_NUMBER = re.compile(r"(?<!^)(?<![.!?] )\b[A-Z][\w-]+|\d[\d.,]*\d|\d")
+
+
+def anchors(sentence: str) -> set[str]:
+    """Names and numbers: what a fact keeps when it is told again in another language."""
+    return {a.lower().rstrip(".,") for a in _NAME_OR_NUMBER.findall(sentence.strip())}
+
+
+def _same_fact(data: IndexData, hit: Hit, other: Hit, params: SearchParams) -> bool:
+    p, q = data.passages[hit.index], data.passages[other.index]
+    if p.source == q.source and p.start + hit.highlight[0] == q.start + other.highlight[0]:
+        return True  # overlapping windows of one article, both best at the same sentence
+    sim = float(data.centered_sentences[hit.sentence_row] @ data.centered_sentences[other.sentence_row])
+    if sim >= params.duplicate_similarity:
+        return True
+    a = anchors(p.text[slice(*hit.highlight)])
+    b = anchors(q.text[slice(*other.highlight)])
+    shared = a & b
+    numbers = {x for x in shared if x[0].isdigit() and not (len(x) == 4 and x.startswith(("19", "20")))}
+    # a shared figure and a shared name, or most of the names: the same fact
+    return (bool(numbers) and len(shared) > len(numbers)) or (
+        len(shared) >= 3 and len(shared) >= params.anchor_overlap * min(len(a), len(b))
+    )
+
+
+def best_sentence(data: IndexData, i: int, sentence_sims: np.ndarray, q_tokens: set[str], params: SearchParams):
+    """(sentence row, offsets in the passage) of the sentence that best answers the question."""
+    spans = data.sentences[i]
+    s0 = int(data.sentence_start[i])
+    sims = sentence_sims[s0 : s0 + len(spans)].copy()
+    if q_tokens and params.highlight_lexical_weight:
+        text = data.passages[i].text
+        overlap = np.array([len(q_tokens & set(lexical.tokens(text[a:b]))) / len(q_tokens) for a, b in spans])
+        sims += params.highlight_lexical_weight * overlap
+    j = int(np.argmax(sims))
+    return s0 + j, spans[j]

@@ -1,0 +1,1 @@
+"""Running the bot: dispatching questions, the long-lived service, metrics, logs, doctor."""

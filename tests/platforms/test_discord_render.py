@@ -1,0 +1,164 @@
+"""Answers as Discord embeds, inside Discord's limits, citations never cut."""
+
+from __future__ import annotations
+
+import re
+
+import discord
+import pytest
+
+from bot.core import messages
+from bot.core.models import Answer, Citation, Reply
+from bot.platforms.discord.render import answer_embed, clip, render_reply
+
+SOURCE_A = "000_bed8d2b4576aa9ed.txt"
+SOURCE_B = "001_ca3102186ee2e08c.txt"
+
+
+def cite(rank: int, source: str, highlight: str, title: str = "Anthropic Merekrut CTO Baru") -> Citation:
+    return Citation(rank, source, title, "Context. " + highlight + " More context.", highlight, 0.5)
+
+
+def assert_within_discord_limits(embed: discord.Embed) -> None:
+    data = embed.to_dict()
+    fields = data.get("fields", [])
+    assert len(data.get("title", "")) <= 256
+    assert len(data.get("description", "")) <= 4096
+    assert len(fields) <= 25
+    for field in fields:
+        assert 0 < len(field["name"]) <= 256
+        assert 0 < len(field["value"]) <= 1024
+    total = (
+        len(data.get("title", ""))
+        + len(data.get("description", ""))
+        + sum(len(f["name"]) + len(f["value"]) for f in fields)
+        + len(data.get("footer", {}).get("text", ""))
+    )
+    assert total <= 6000
+    assert len(embed) == total
+
+
+def markers(text: str) -> list[int]:
+    return [int(n) for n in re.findall(r"\[(\d+)\]", text)]
+
+
+def sources_text(embed: discord.Embed) -> str:
+    return "\n".join(field.value for field in embed.fields)
+
+
+def test_short_answer_is_quoted_whole_with_markers_and_sources():
+    answer = Answer(
+        "Who is Anthropic's new CTO?",
+        True,
+        (
+            cite(1, SOURCE_B, "Anthropic appointed former Stripe CTO Rahul Patil.", "The Race for AI Infrastructure"),
+            cite(2, SOURCE_A, "Anthropic telah mengangkat Rahul Patil sebagai CTO."),
+            cite(3, SOURCE_A, "Sam McCandlish beralih ke posisi Chief Architect."),
+        ),
+    )
+    embed = answer_embed(answer)
+    assert_within_discord_limits(embed)
+    assert embed.title == "Who is Anthropic's new CTO?"
+    assert embed.description == (
+        "**[1]** Anthropic appointed former Stripe CTO Rahul Patil.\n\n"
+        "**[2]** Anthropic telah mengangkat Rahul Patil sebagai CTO.\n\n"
+        "**[3]** Sam McCandlish beralih ke posisi Chief Architect."
+    )
+    (field,) = embed.fields
+    assert field.name == messages.SOURCES_HEADING
+    # one line per file, with every [n] that cites it, in order of first citation
+    assert field.value.splitlines() == [
+        f"**[1]** `{SOURCE_B}` — The Race for AI Infrastructure",
+        f"**[2][3]** `{SOURCE_A}` — Anthropic Merekrut CTO Baru",
+    ]
+    assert embed.footer.text is None
+
+
+def test_long_answers_are_shortened_never_cutting_a_citation():
+    words = " ".join(f"word{i}" for i in range(1500))  # ~13,000 characters each
+    passages = tuple(cite(n, f"{n:03d}_article.txt", words, title="T" * 600) for n in range(1, 11))
+    embed = answer_embed(Answer("q" * 400, True, passages))
+    assert_within_discord_limits(embed)
+    assert markers(embed.description) == list(range(1, 11))
+    assert sorted(markers(sources_text(embed))) == list(range(1, 11))
+    for n in range(1, 11):
+        assert f"`{n:03d}_article.txt`" in sources_text(embed)
+    # each quote is shortened at a word, marked with an ellipsis, and the room is shared out
+    quotes = embed.description.split("\n\n")
+    assert all(q.endswith("…") for q in quotes)
+    assert all(re.search(r"word\d+…$", q) for q in quotes)
+    assert max(map(len, quotes)) - min(map(len, quotes)) < 30
+    assert len(embed) > 5000  # it uses the room it has
+
+
+def test_one_long_quote_is_shortened_and_the_short_ones_kept_whole():
+    short = "Rahul Patil is the new CTO."
+    passages = (cite(1, SOURCE_A, "a " * 5000), cite(2, SOURCE_B, short))
+    embed = answer_embed(Answer("Who?", True, passages))
+    assert_within_discord_limits(embed)
+    assert f"**[2]** {short}" in embed.description
+    assert len(embed.description) > 4000  # the long one gets the rest of the room
+
+
+def test_too_many_citations_leave_out_whole_ones_and_say_so():
+    long_name = "x" * 200
+    passages = tuple(
+        cite(n, f"{long_name}_{n:03d}.txt", "A sentence that answers.", title="A title " * 30) for n in range(1, 61)
+    )
+    embed = answer_embed(Answer("Who?", True, passages))
+    assert_within_discord_limits(embed)
+    shown = markers(embed.description)
+    assert shown == list(range(1, len(shown) + 1)) and 0 < len(shown) < 60
+    assert sorted(markers(sources_text(embed))) == shown
+    for n in shown:  # every shown citation has its full file name
+        assert f"`{long_name}_{n:03d}.txt`" in sources_text(embed)
+    assert embed.footer.text == messages.DISCORD_MORE_PASSAGES.format(count=60 - len(shown))
+    assert [f.name for f in embed.fields][1:] == [f"{messages.SOURCES_HEADING} (continued)"] * (len(embed.fields) - 1)
+
+
+def test_markdown_in_articles_is_shown_as_written():
+    passages = (cite(1, SOURCE_A, "They need more *compute* and __power__.", title="A `code` title"),)
+    embed = answer_embed(Answer("What do they need?", True, passages))
+    assert r"\*compute\*" in embed.description
+    assert r"\_\_power\_\_" in embed.description
+    assert r"A \`code\` title" in embed.fields[0].value
+
+
+def test_clip_keeps_the_limit_and_never_leaves_a_dangling_escape():
+    assert clip("short", 10) == "short"
+    assert clip("one two three four five", 16) == "one two three…"  # at a word when one is near
+    assert clip("one two three four five", 12) == "one two thr…"  # else mid-word
+    assert len(clip("a" * 100, 10)) == 10
+    escaped = "abcdefgh\\*"
+    assert clip(escaped + "tail", 10) == "abcdefgh…"
+
+
+@pytest.mark.parametrize(
+    ("reply", "content", "private"),
+    [
+        (Reply("declined", Answer("weather?", False, reason="not_covered")), messages.NOT_COVERED, False),
+        (Reply("declined", Answer("", False, reason="empty")), messages.EMPTY_QUESTION, True),
+        (
+            Reply("declined", Answer("x" * 600, False, reason="too_long")),
+            messages.QUESTION_TOO_LONG.format(length=600, limit=500),
+            True,
+        ),
+        (Reply("busy"), messages.BUSY, True),
+        (Reply("rate_limited", retry_after=42), messages.RATE_LIMITED.format(seconds=42), True),
+        (Reply("error"), messages.APOLOGY, True),
+        (Reply("shutting_down"), messages.SHUTTING_DOWN, True),
+    ],
+)
+def test_refusals_are_plain_text(reply, content, private):
+    out = render_reply(reply, max_question_chars=500)
+    assert out.content == content
+    assert out.embed is None
+    assert out.private is private
+    assert len(out.content) <= 2000
+
+
+def test_an_answer_renders_as_a_public_embed():
+    answer = Answer("Who?", True, (cite(1, SOURCE_A, "Rahul Patil."),))
+    out = render_reply(Reply("answered", answer), max_question_chars=500)
+    assert out.content is None and not out.private
+    assert "Rahul Patil." in out.embed.description
