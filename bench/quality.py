@@ -26,7 +26,7 @@ VARIANTS = {
     "RRF (k=60), equal weight": {"fusion": "rrf", "lexical_weight": 0.5},
     "RRF (k=60), 0.3 BM25": {"fusion": "rrf"},
     "passage vectors only (no sentence score)": {"sentence_weight": 0.0},
-    "no same-fact folding": {"duplicate_similarity": 2.0, "anchor_overlap": 99.0},
+    "no same-fact folding": {"fold_same_facts": False},
 }
 
 

@@ -13,18 +13,37 @@ from pathlib import Path
 
 import typer
 
+from bot import __version__
 from bot.core import messages
 from bot.core.errors import ConfigError, NewsbotError
 from bot.core.models import Answer, IndexReport
-from bot.core.settings import Settings, load_settings
+from bot.core.settings import Settings, load_settings, unknown_names
 from bot.platforms.reply import decline_text, group_sources
 
 app = typer.Typer(
-    add_completion=False, no_args_is_help=True, help="Answer questions about news articles, with cited passages."
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,  # unexpected errors get our apology, not a rich traceback
+    help="Answer questions about news articles, with cited passages.",
 )
 discord_app = typer.Typer(help="Run the Discord bot, or print its invite URL.", invoke_without_command=True)
 app.add_typer(discord_app, name="discord")
 log = logging.getLogger("newsbot")
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"newsbot {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", is_eager=True, callback=_show_version, help="Print the version and exit."
+    ),
+) -> None:
+    """Answer questions about news articles, with cited passages."""
 
 
 def _settings() -> Settings:
@@ -32,6 +51,8 @@ def _settings() -> Settings:
 
     settings = load_settings()
     setup_logging(settings)
+    for line in unknown_names():
+        log.warning(line)
     return settings
 
 
@@ -46,11 +67,12 @@ def index(
     force: bool = typer.Option(False, "--force", help="Re-embed every file, even unchanged ones."),
 ) -> None:
     """Build or update the index from the seeds folder."""
+    from bot.retrieval.config import RetrievalConfig
     from bot.retrieval.embedding import load_embedder
     from bot.retrieval.engine import Engine
 
     settings = _settings()
-    engine = Engine(settings, load_embedder(settings.embedding_model))
+    engine = Engine(RetrievalConfig.from_settings(settings), load_embedder(settings.embedding_model))
     report = engine.refresh(progress=sys.stderr.isatty(), force=force)
     typer.echo(render_report(report, engine.passage_count, settings))
 
@@ -123,8 +145,8 @@ def discord(ctx: typer.Context) -> None:
         from bot.serving.service import serve_platforms
 
         settings = _settings()
-        if settings.discord_token is None:
-            raise ConfigError("DISCORD_TOKEN is not set. " + messages.NO_PLATFORMS.splitlines()[0])
+        if "discord" not in settings.platforms:
+            raise ConfigError(messages.DISCORD_TOKEN_MISSING)
         raise typer.Exit(serve_platforms(settings, only="discord"))
 
 
@@ -149,8 +171,8 @@ def slack() -> None:
     from bot.serving.service import serve_platforms
 
     settings = _settings()
-    if settings.slack_bot_token is None:
-        raise ConfigError("SLACK_BOT_TOKEN is not set. See .env.example and docs/slack.md.")
+    if "slack" not in settings.platforms:
+        raise ConfigError(messages.SLACK_BOT_TOKEN_MISSING)
     raise typer.Exit(serve_platforms(settings, only="slack"))
 
 
@@ -177,26 +199,15 @@ def doctor() -> None:
 
 
 def main() -> None:
+    """Usage errors, --help and --version are typer's (exit 2 / 0 / 0); ours are mapped here."""
     try:
-        # without standalone mode, click returns typer.Exit's code instead of exiting
-        sys.exit(app(standalone_mode=False) or 0)
+        app(prog_name="newsbot")
     except NewsbotError as exc:
         typer.echo(f"Error: {exc}", err=True)
         sys.exit(2 if isinstance(exc, ConfigError) else 1)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        sys.exit(130)
     except KeyboardInterrupt:
         sys.exit(130)
-    except SystemExit:
-        raise
-    except Exception as exc:
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+    except Exception:
         log.exception("unexpected error")
         typer.echo(messages.APOLOGY, err=True)
         sys.exit(1)

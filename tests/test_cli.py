@@ -52,12 +52,15 @@ def test_ask_prints_highlights_with_markers_and_sources(corpus_dir):
 def test_ask_json_contract(corpus_dir):
     out = run(corpus_dir, "ask", "--json", "Siapa yang membeli Kelinci Emas?")
     obj = json.loads(out.stdout)
-    assert set(obj) == {"question", "answered", "passages"}
+    assert set(obj) == {"question", "answered", "reason", "passages"}
     assert obj["question"] == "Siapa yang membeli Kelinci Emas?" and obj["answered"] is True
+    assert obj["reason"] is None
     p = obj["passages"][0]
-    assert set(p) == {"rank", "source", "title", "text", "highlight", "score"}
+    assert set(p) == {"rank", "source", "title", "text", "highlight", "similarity"}
     assert (p["rank"], p["source"]) == (1, "alpha.txt")
-    assert isinstance(p["score"], float) and p["highlight"] in p["text"]
+    assert isinstance(p["similarity"], float) and p["highlight"] in p["text"]
+    declined = json.loads(run(corpus_dir, "ask", "--json", "What is the capital of Peru?").stdout)
+    assert declined["answered"] is False and declined["reason"] == "not_covered" and declined["passages"] == []
 
 
 def test_ask_json_reads_one_question_a_line_in_order(corpus_dir):
@@ -126,3 +129,43 @@ def test_eval_prints_the_metrics_and_misses(corpus_dir, tmp_path):
     assert "source@1            2/3" in out.stdout
     assert "out-of-scope declined  1/1" in out.stdout
     assert "no answer passage in top 3: 'Where did Volcano Robotics open a lab?' (expected Tokyo)" in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "expect"),
+    [
+        ((), "Usage: newsbot"),  # no command: the help, as a usage error
+        (("ask",), "Missing argument"),
+        (("ask", "--bogus", "x"), "No such option: --bogus"),
+        (("frobnicate",), "No such command"),
+    ],
+)
+def test_usage_errors_are_explained_not_crashes(tmp_path, args, expect):
+    out = run(tmp_path, *args)
+    text = out.stdout + out.stderr
+    assert out.returncode == 2, text
+    assert expect in text and "Traceback" not in text and "unexpected error" not in text
+
+
+def test_version_and_help(tmp_path):
+    from bot import __version__
+
+    out = run(tmp_path, "--version")
+    assert out.returncode == 0 and out.stdout.strip() == f"newsbot {__version__}"
+    helped = run(tmp_path, "--help")
+    assert helped.returncode == 0 and "ask" in helped.stdout and "--version" in helped.stdout
+
+
+def test_a_platform_command_without_its_token_names_the_setting(tmp_path):
+    for command, setting in (("discord", "DISCORD_TOKEN"), ("slack", "SLACK_BOT_TOKEN")):
+        out = run(tmp_path, command)
+        assert out.returncode == 2
+        # the whole message, naming where the token comes from, not a cut-off list
+        assert out.stderr.startswith(f"Error: {setting} is not set.") and "docs/" in out.stderr, out.stderr
+
+
+def test_a_misspelt_setting_is_named_with_the_likely_one(corpus_dir):
+    out = run(corpus_dir, "ask", "Where did Volcano Robotics open a lab?", NEWSBOT_TOPK="1", NEWSBOT_LOG_LEVEL="debug")
+    assert out.returncode == 0, out.stderr
+    assert "NEWSBOT_TOPK is set but no setting has that name" in out.stderr
+    assert "did you mean NEWSBOT_TOP_K?" in out.stderr

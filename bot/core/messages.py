@@ -35,7 +35,7 @@ INDEX_NOT_WRITABLE = "Cannot write the index to {path}: {detail}. Check NEWSBOT_
 MODEL_NOT_CACHED = (
     "The embedding model {model!r} is neither a local folder nor in the Hugging Face cache, "
     "and this bot does not download models at run time. Download it where you have network "
-    "access (`huggingface-cli download {model}`) and copy the cache, or set "
+    "access (`hf download {model}`, from the huggingface_hub package) and copy the cache, or set "
     "NEWSBOT_EMBEDDING_MODEL to a local model folder, or unset it to use the bundled "
     "multilingual-e5-small."
 )
@@ -174,6 +174,10 @@ DOCTOR_INDEX_FIX = (
     "Run `newsbot index` with the same settings (`newsbot serve` also builds it at start-up, "
     "but is not ready until it has)."
 )
+DOCTOR_INDEX_AFTER_SEEDS_FIX = "Fix the seeds folder first (see the seeds check above); then run `newsbot index`."
+DOCTOR_UNKNOWN_SETTINGS_FIX = (
+    "Rename or remove the variables named above (in .env or the environment); .env.example lists every setting."
+)
 DOCTOR_MODEL_OK = "{model} loaded in {seconds:.1f} s and embeds {dim}-d vectors"
 DOCTOR_MODEL_FIX = (
     "Unset NEWSBOT_EMBEDDING_MODEL to use the bundled multilingual-e5-small, or set it to a "
@@ -190,3 +194,50 @@ DOCTOR_PORT_FIX = (
     "(and NEWSBOT_HTTP_HOST to an address of this machine)."
 )
 DOCTOR_CHECK_CRASHED = "the check itself failed: {detail}"
+
+# reading articles (text rules): the seeds folder and files skipped when listing it
+SEEDS_NOT_A_FOLDER = (
+    "The seeds path {path} is a file, not a folder. Put the .txt articles in a folder "
+    "and point NEWSBOT_SEEDS_DIR at that folder."
+)
+SKIP_OUTSIDE = (
+    "it is a link to {target}, outside the seeds folder, so it is not read; "
+    "copy the file into the seeds folder if it should be indexed"
+)
+SKIP_LINK_LOOP = "it is a symbolic link that loops back on itself; point it at a file or remove it"
+SKIP_BROKEN_LINK = "it is a symbolic link to {target}, which does not exist; fix or remove the link"
+SKIP_FOLDER = "it is a folder, not a text file; rename it so its name does not end in {suffix}"
+SKIP_NOT_REGULAR = "it is not a regular file (a pipe, socket or device); replace it with a plain text file"
+SKIP_TOO_LARGE = (
+    "the file is {size:,} bytes, over the limit of {limit:,}; split it into articles or raise NEWSBOT_MAX_FILE_BYTES"
+)
+
+# the index on disk and its refresh (store, indexing, engine)
+INDEX_DISK_FULL = (
+    "Cannot write the index to {path}: the disk is full or a file size limit was reached ({detail}). "
+    "Free space on that disk, or point NEWSBOT_INDEX_DIR at a disk with room."
+)
+INDEX_KEPT_OLD = (
+    "The index could not be updated, so answers come from the previous one "
+    "({passages} passages, built {built}) until it can: {problem}"
+)
+INDEX_WAITING = "Another process is building the index in {path}; waiting for it to finish."
+INDEX_STRAYS_REMOVED = "Removed {count} unfinished index build(s) from {path}, left by a process that stopped."
+INDEX_CURRENT_ADOPTED = (
+    "{path} was a folder, not a link (an index copied with `cp -rL`?); it is now the generation {name}."
+)
+INDEX_REBUILD_FORCED = "forced with --force"
+
+# eval question files (bot/retrieval/evaluate.py)
+EVAL_FORMAT = (
+    'Each line must be a JSON object like {"q": "Who is Anthropic\'s new CTO?", "lang": "en", '
+    '"sources": ["000_bed8d2b4576aa9ed.txt"], "expect": ["Rahul Patil"]}; see examples/questions.jsonl.'
+)
+EVAL_UNREADABLE = "Cannot read {path}: {detail}"
+EVAL_NOT_UTF8 = "Cannot read {path}: it is not UTF-8 text ({detail}). Save it as UTF-8."
+EVAL_BAD_LINE = "{path}, line {line}: {detail}. {format}"
+EVAL_EMPTY = "{path} holds no questions. {format}"
+EVAL_NOT_OBJECT = "expected a JSON object, not {kind}"
+EVAL_NO_QUESTION = '"q" (the question) is missing or empty'
+EVAL_NOT_STRINGS = '"{key}" must be a list of non-empty strings, not {value}'
+EVAL_NO_EXPECT = '"expect" is empty: an in-scope question needs a string its answer must contain'

@@ -47,11 +47,27 @@ class Answer:
         return tuple(dict.fromkeys(c.source for c in self.passages))
 
     def to_dict(self) -> dict:
-        """The JSON contract of `newsbot ask --json`."""
+        """The JSON contract of `newsbot ask --json`, one object per question:
+
+        {"question": str, "answered": bool, "reason": "not_covered" | "empty" | "too_long" | null,
+         "passages": [{"rank", "source", "title", "text", "highlight", "similarity"}]}
+
+        `reason` says why a question was declined (null when answered), so a script can tell
+        "not in the articles" from "ask again differently". `passages` are in the order the
+        bot cites them, `rank` 1 first: the fused dense + BM25 ranking. `similarity` is the
+        cosine similarity of question and passage, shown as a hint, not the ranking, so it
+        need not fall from one passage to the next; hence not called "score".
+        """
+        passages = []
+        for c in sorted(self.passages, key=lambda c: c.rank):
+            row = asdict(c)
+            row["similarity"] = row.pop("score")
+            passages.append(row)
         return {
             "question": self.question,
             "answered": self.answered,
-            "passages": [asdict(c) for c in self.passages],
+            "reason": None if self.answered else (self.reason or None),
+            "passages": passages,
         }
 
 

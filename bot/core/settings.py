@@ -42,6 +42,7 @@ class Settings(BaseSettings):
 
     # chat platforms, shared
     rate_limit_per_minute: int = Field(6, ge=0)
+    max_pending_questions: int = Field(32, ge=1, le=10_000)
 
     # discord
     discord_token: SecretStr | None = Field(None, **_env("DISCORD_TOKEN"))

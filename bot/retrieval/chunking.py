@@ -1,16 +1,33 @@
-"""Split articles into passages: windows of whole sentences, short enough to quote in chat."""
+"""Split articles into passages: windows of whole sentences, short enough to quote in chat.
+
+Sentences come from sentencex (Wikimedia's segmenter for ~300 languages, a small Rust
+extension: no model, no download). Compared with pysbd and blingfire on test text in
+English, Indonesian, Chinese and Hindi, it alone kept "Dr. Liisa" and "A.S. hingga"
+together while still splitting before "iPhone" and "eBay" and after 。 and । in a
+single mode; it splits about 2 µs a sentence, where pysbd takes about 1 ms and embedding
+one passage about 150 ms, so splitting is never what indexing waits for.
+
+Language: articles carry no language yet, so every article is split in sentencex's
+English mode. The sentence terminators are the same in every mode (all of Unicode's:
+。 । ؟ ። ។ split whatever the language); the mode picks only the abbreviation list, and
+the English one (Dr., Prof., Mr., Inc., vs., U.S.) also covers those of Indonesian news.
+Greek's question mark ";" is the one terminator that needs its own mode, `lang="el"`:
+`split_sentences` takes a language code for when articles carry one.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
+import sentencex
+
 from bot.core.models import Article, Passage
 
-# A sentence ends at . ! ? or … (optionally closed by a quote or bracket) followed by
-# space and a capital, digit, quote or bracket. Initials like "A.S. hingga" don't split.
-_BOUNDARY = re.compile(r"(?<=[.!?…])[\"”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9À-Ý])")
-_WORDS = re.compile(r"\w+")
+DEFAULT_LANG = "en"
+# Each Han or kana character counts as a word: those scripts put no spaces between words.
+_HAN_KANA = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_WORDS = re.compile(rf"[{_HAN_KANA}]|[^\W{_HAN_KANA}]+")
 MIN_WORDS = 6
 
 
@@ -20,25 +37,36 @@ class Span:
     end: int
 
 
+def count_words(text: str) -> int:
+    """Words of any script; each Han or kana character counts as one."""
+    return len(_WORDS.findall(text))
+
+
 def _is_heading(paragraph: str) -> bool:
     """A sub-heading: one short line without closing punctuation."""
     return (
         paragraph[:1].isalpha()
         and "\n" not in paragraph
-        and len(_WORDS.findall(paragraph)) <= 14
-        and not paragraph.rstrip().endswith((".", "!", "?", "…", '"', "”"))
+        and count_words(paragraph) <= 14
+        and not paragraph.rstrip().endswith((".", "!", "?", "…", '"', "”", "。", "！", "？", "।"))
     )
 
 
-def split_sentences(text: str, offset: int = 0) -> list[Span]:
+def split_sentences(text: str, offset: int = 0, lang: str = DEFAULT_LANG) -> list[Span]:
+    """The sentences of `text`, without the whitespace around them, as spans shifted by `offset`."""
+    try:
+        pieces = sentencex.segment(lang, text)
+    except UnicodeEncodeError:  # lone surrogates: no file decodes to them, but a str may hold them
+        pieces = [text]
     spans, pos = [], 0
-    for m in _BOUNDARY.finditer(text):
-        end = m.start() + len(m.group(0).rstrip())
-        if text[pos:end].strip():
-            spans.append(Span(offset + pos, offset + end))
-        pos = m.end()
-    if text[pos:].strip():
-        spans.append(Span(offset + pos, offset + len(text.rstrip())))
+    for piece in pieces:
+        piece = piece.strip()
+        if not piece:
+            continue
+        # the pieces tile the text in order, so the next one starts at `pos` or after whitespace
+        start = text.index(piece, pos)
+        pos = start + len(piece)
+        spans.append(Span(offset + start, offset + pos))
     return spans
 
 
@@ -54,7 +82,7 @@ def sentence_spans(article: Article) -> list[list[Span]]:
                 sections.append([])
             continue
         for span in split_sentences(paragraph, start):
-            if sections[-1] and len(_WORDS.findall(article.text[span.start : span.end])) < MIN_WORDS:
+            if sections[-1] and count_words(article.text[span.start : span.end]) < MIN_WORDS:
                 # a fragment (an attribution, a date line) means little alone: join it to what it follows
                 sections[-1][-1] = Span(sections[-1][-1].start, span.end)
             else:

@@ -1,4 +1,19 @@
-"""Score the engine on a question file (the format of shared/eval/dev_questions.jsonl)."""
+"""Score the engine on a question file: `newsbot eval FILE`.
+
+The file holds one JSON object a line (blank lines are skipped), e.g.
+
+    {"q": "Who is Anthropic's new CTO?", "lang": "en", "sources": ["001_ca3102186ee2e08c.txt"], "expect": ["Patil"]}
+    {"q": "Apa cuaca di Jakarta hari ini?", "lang": "id", "sources": [], "expect": []}
+
+- `q`: the question, as a person would ask it.
+- `lang`: the question's language ("en", "id", ...); informative, not scored.
+- `sources`: the seed files (names as in the seeds folder) that answer it. Empty means
+  out of scope: the bot should decline.
+- `expect`: strings, any one of which must appear (case-sensitive) in a returned passage
+  for the answer to count; needed for every in-scope question.
+
+`examples/questions.jsonl` is a small file in this format about the repository's seeds.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +21,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.core import messages
 from bot.core.errors import NewsbotError
 from bot.core.models import Answer
 
@@ -15,6 +31,7 @@ class EvalQuestion:
     q: str
     sources: tuple[str, ...]
     expect: tuple[str, ...]
+    lang: str = ""
 
     @property
     def in_scope(self) -> bool:
@@ -53,29 +70,54 @@ class Report:
 
 
 def read_questions(path: Path) -> list[EvalQuestion]:
+    """The questions in `path`; NewsbotError naming the file, the line and what is wrong."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        raise NewsbotError(f"Cannot read {path}: {exc.strerror}") from None
+        raise NewsbotError(messages.EVAL_UNREADABLE.format(path=path, detail=exc.strerror)) from None
+    except UnicodeDecodeError as exc:
+        raise NewsbotError(messages.EVAL_NOT_UTF8.format(path=path, detail=exc.reason)) from None
     out = []
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
-            out.append(EvalQuestion(row["q"], tuple(row.get("sources", ())), tuple(row.get("expect", ()))))
-        except (ValueError, KeyError, TypeError) as exc:
+            out.append(_question(json.loads(line)))
+        except ValueError as exc:
             raise NewsbotError(
-                f'{path}, line {n}: expected a JSON object with "q", "sources", "expect" ({exc})'
+                messages.EVAL_BAD_LINE.format(path=path, line=n, detail=exc, format=messages.EVAL_FORMAT)
             ) from None
     if not out:
-        raise NewsbotError(f"{path} holds no questions.")
+        raise NewsbotError(messages.EVAL_EMPTY.format(path=path, format=messages.EVAL_FORMAT))
     return out
 
 
+def _strings(row: dict, key: str) -> tuple[str, ...]:
+    value = row.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ValueError(messages.EVAL_NOT_STRINGS.format(key=key, value=json.dumps(value, ensure_ascii=False)))
+    return tuple(value)
+
+
+def _question(row) -> EvalQuestion:
+    if not isinstance(row, dict):
+        raise ValueError(messages.EVAL_NOT_OBJECT.format(kind=type(row).__name__))
+    q = row.get("q")
+    if not isinstance(q, str) or not q.strip():
+        raise ValueError(messages.EVAL_NO_QUESTION)
+    sources, expect = _strings(row, "sources"), _strings(row, "expect")
+    if sources and not expect:
+        raise ValueError(messages.EVAL_NO_EXPECT)
+    lang = row.get("lang", "")
+    return EvalQuestion(q, sources, expect, lang if isinstance(lang, str) else "")
+
+
 def score(questions: list[EvalQuestion], answers: list[Answer]) -> Report:
+    """passage@3 / highlight@3: an expected string in one of the top 3 passages / their
+    highlights; source@1: the first passage from a listed source; MRR over the first
+    passage holding an expected string; declines counted apart for both kinds of question."""
     r = Report()
-    for q, a in zip(questions, answers, strict=False):
+    for q, a in zip(questions, answers, strict=True):
         if not q.in_scope:
             r.out_of_scope += 1
             if a.answered:

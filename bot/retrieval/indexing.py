@@ -1,32 +1,39 @@
-"""Build or update the index: embed only new or changed files, drop removed ones."""
+"""Build or update the index: embed only new or changed files, drop removed ones.
+
+`update_index` reads as its steps: list the seeds, decide what to re-embed, reuse the
+vectors of unchanged files, chunk and embed the new ones, write a generation, read it back.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
 from bot.core import messages
-from bot.core.errors import IndexWriteError, SeedsError
-from bot.core.models import IndexReport, Passage
-from bot.core.settings import Settings
+from bot.core.errors import IndexCorrupt, SeedsError
+from bot.core.models import Article, IndexReport, Passage
 from bot.retrieval.chunking import chunk
+from bot.retrieval.config import RetrievalConfig
 from bot.retrieval.embedding import Embedder
 from bot.retrieval.lexical import build_bm25
 from bot.retrieval.loading import SeedFile, list_seed_files, parse_article
-from bot.retrieval.store import FORMAT_VERSION, IndexData, write_index
+from bot.retrieval.store import FORMAT_VERSION, IndexData, load_index, write_index, writer_lock
 
 log = logging.getLogger(__name__)
-CHUNKER_VERSION = 5  # bump when loading or chunking rules change: forces a rebuild
+CHUNKER_VERSION = 6  # bump when loading or chunking rules change: forces a rebuild
 BATCH = 16
 
 
-def chunking_params(settings: Settings) -> dict:
+def chunking_params(config: RetrievalConfig) -> dict:
     return {
-        "max_chars": settings.chunk_max_chars,
-        "overlap_sentences": settings.chunk_overlap_sentences,
+        "max_chars": config.chunk_max_chars,
+        "overlap_sentences": config.chunk_overlap_sentences,
         "version": CHUNKER_VERSION,
     }
 
@@ -35,21 +42,25 @@ def seed_state(seeds: list[SeedFile]) -> dict[str, str]:
     return {s.source: s.digest for s in seeds}
 
 
-def is_fresh(manifest: dict | None, settings: Settings, embedder_name: str, seeds: list[SeedFile]) -> bool:
+def list_seeds(config: RetrievalConfig) -> list[SeedFile]:
+    return list_seed_files(config.seeds_dir, max_bytes=config.max_file_bytes)
+
+
+def is_fresh(manifest: dict | None, config: RetrievalConfig, embedder_name: str, seeds: list[SeedFile]) -> bool:
     """True if the index on disk matches the seeds, the model and the chunking settings."""
     return (
         bool(manifest)
-        and not rebuild_reason(manifest, settings, embedder_name)
+        and not rebuild_reason(manifest, config, embedder_name)
         and ({**manifest["files"], **manifest.get("skipped", {})} == seed_state(seeds))
     )
 
 
-def rebuild_reason(manifest: dict, settings: Settings, embedder_name: str) -> str:
+def rebuild_reason(manifest: dict, config: RetrievalConfig, embedder_name: str) -> str:
     if manifest.get("format_version") != FORMAT_VERSION:
         return messages.INDEX_REBUILD_FORMAT
     if manifest.get("model") != embedder_name:
         return messages.INDEX_REBUILD_MODEL.format(old=manifest.get("model"), new=embedder_name)
-    if manifest.get("chunking") != chunking_params(settings):
+    if manifest.get("chunking") != chunking_params(config):
         return messages.INDEX_REBUILD_CHUNKING
     return ""
 
@@ -59,103 +70,164 @@ def embed_text(p: Passage) -> str:
     return f"{p.title}\n{p.text}"
 
 
-def update_index(
-    settings: Settings, embedder: Embedder, current: IndexData | None, progress: bool = False, rebuilt_because: str = ""
-) -> tuple[IndexData | None, IndexReport]:
-    """Bring the index in line with the seeds folder; returns what is now on disk and a report."""
-    seeds = list_seed_files(settings.seeds_dir)
-    old_files: dict[str, str] = {}
-    if current is not None:
-        reason = rebuild_reason(current.manifest, settings, embedder.name)
-        if reason:
-            rebuilt_because = reason
-            current = None
-        else:
-            old_files = current.manifest["files"]
-    new_state = seed_state(seeds)
+@dataclass(frozen=True)
+class Plan:
+    """What an update does with each seed file."""
 
-    skipped: dict[str, str] = {}
-    keep, todo = [], []
+    state: Mapping[str, str]  # every seed file and its digest
+    keep: frozenset[str]  # unchanged files: their vectors are reused
+    articles: tuple[Article, ...]  # new or changed files: chunked and embedded
+    skipped: tuple[tuple[str, str], ...]  # unreadable files and why
+
+
+@dataclass(frozen=True)
+class Parts:
+    """Passages with their sentence offsets and vectors, in index order."""
+
+    passages: tuple[Passage, ...]
+    sentences: tuple[tuple[tuple[int, int], ...], ...]
+    passage_vectors: np.ndarray
+    sentence_vectors: np.ndarray
+
+    @classmethod
+    def empty(cls, dim: int) -> Parts:
+        return cls((), (), np.zeros((0, dim), np.float32), np.zeros((0, dim), np.float32))
+
+    def __add__(self, other: Parts) -> Parts:
+        return Parts(
+            self.passages + other.passages,
+            self.sentences + other.sentences,
+            np.concatenate([self.passage_vectors, other.passage_vectors]),
+            np.concatenate([self.sentence_vectors, other.sentence_vectors]),
+        )
+
+
+def update_index(
+    config: RetrievalConfig,
+    embedder: Embedder,
+    current: IndexData | None = None,
+    *,
+    force: bool = False,
+    progress: bool = False,
+) -> tuple[IndexData, IndexReport | None]:
+    """Bring the index in line with the seeds: what is now on disk, and what was done (None: nothing).
+
+    One writer at a time: a second one waits for the first, then finds the index fresh.
+    `current` (the index in memory) lends its vectors if the one on disk is gone.
+    IndexWriteError if the index folder cannot be written.
+    """
+    with writer_lock(config.index_dir) as tmp:
+        on_disk, damage = _read_on_disk(config.index_dir)
+        seeds = list_seeds(config)
+        if on_disk is not None and not force and is_fresh(on_disk.manifest, config, embedder.name, seeds):
+            return on_disk, None  # another process brought it up to date while we waited
+        base, rebuilt_because = _reusable(on_disk or current, damage, force, config, embedder.name)
+        old_files = base.manifest["files"] if base else {}
+        plan = plan_update(seeds, old_files)
+        if not plan.keep and not plan.articles:
+            raise SeedsError(messages.SEEDS_EMPTY.format(path=config.seeds_dir))
+        parts = reuse_vectors(base, plan.keep, embedder.dim) + embed_new(plan.articles, config, embedder, progress)
+        write_generation(tmp, config, embedder, plan, parts)
+        data = load_index(config.index_dir)  # read back: the same checks as any load
+    return data, _report(plan, old_files, len(parts.passages), rebuilt_because)
+
+
+def _report(plan: Plan, old_files: Mapping[str, str], passages: int, rebuilt_because: str) -> IndexReport:
+    return IndexReport(
+        added=tuple(a.source for a in plan.articles if a.source not in old_files),
+        changed=tuple(a.source for a in plan.articles if a.source in old_files),
+        removed=tuple(s for s in old_files if s not in plan.state),
+        skipped=tuple(f"{source}: {why}" for source, why in plan.skipped),
+        unchanged=len(plan.keep),
+        passages=passages,
+        rebuilt_because=rebuilt_because,
+    )
+
+
+def _read_on_disk(index_dir: Path) -> tuple[IndexData | None, str]:
+    """The index on disk, or None and what is wrong with it."""
+    try:
+        return load_index(index_dir), ""
+    except IndexCorrupt as exc:
+        log.warning(messages.INDEX_DAMAGED.format(path=index_dir, detail=exc))
+        return None, str(exc)
+
+
+def _reusable(
+    base: IndexData | None, damage: str, force: bool, config: RetrievalConfig, embedder_name: str
+) -> tuple[IndexData | None, str]:
+    """The index whose vectors can be reused, or None and why the whole index is rebuilt."""
+    if force:
+        return None, messages.INDEX_REBUILD_FORCED
+    if damage:
+        return None, f"damaged index: {damage}"
+    reason = rebuild_reason(base.manifest, config, embedder_name) if base else ""
+    return (None, reason) if reason else (base, "")
+
+
+def plan_update(seeds: list[SeedFile], old_files: Mapping[str, str]) -> Plan:
+    """Keep files whose digest is unchanged; read the others, naming those that cannot be read."""
+    keep, articles, skipped = set(), [], []
     for seed in seeds:
         if old_files.get(seed.source) == seed.digest:
-            keep.append(seed.source)
+            keep.add(seed.source)
             continue
         article = parse_article(seed)
         if isinstance(article, str):
-            skipped[seed.source] = new_state[seed.source]
             log.warning(messages.SKIPPED_FILE.format(source=seed.source, reason=article))
-            todo.append((seed.source, None, article))
+            skipped.append((seed.source, article))
         else:
-            todo.append((seed.source, article, ""))
-    if not keep and not any(a for _, a, _ in todo):
-        raise SeedsError(messages.SEEDS_EMPTY.format(path=settings.seeds_dir))
+            articles.append(article)
+    return Plan(seed_state(seeds), frozenset(keep), tuple(articles), tuple(skipped))
 
-    # reuse what is already embedded for unchanged files
-    passages: list[Passage] = []
-    sentences: list[tuple] = []
-    pvecs, svecs = [], []
-    if current is not None:
-        kept = set(keep)
-        for i, p in enumerate(current.passages):
-            if p.source in kept:
-                passages.append(p)
-                sentences.append(current.sentences[i])
-                pvecs.append(current.passage_vectors[i : i + 1])
-                s0 = current.sentence_start[i]
-                svecs.append(current.sentence_vectors[s0 : s0 + len(current.sentences[i])])
 
-    new_passages, new_sentences = [], []
-    for _, article, _ in todo:
-        if article is None:
-            continue
-        for passage, spans in chunk(article, settings.chunk_max_chars, settings.chunk_overlap_sentences):
-            new_passages.append(passage)
-            new_sentences.append(tuple((s.start - passage.start, s.end - passage.start) for s in spans))
-    if new_passages:
-        texts = [embed_text(p) for p in new_passages]
-        log.info("embedding %d passages from %d files", len(texts), sum(1 for _, a, _ in todo if a is not None))
-        sentence_texts = [p.text[a:b] for p, spans in zip(new_passages, new_sentences, strict=False) for a, b in spans]
-        vecs = _embed(embedder, texts + sentence_texts, progress)
-        pvecs.append(vecs[: len(texts)])
-        svecs.append(vecs[len(texts) :])
-        passages.extend(new_passages)
-        sentences.extend(new_sentences)
+def reuse_vectors(base: IndexData | None, keep: frozenset[str], dim: int) -> Parts:
+    """The passages of unchanged files, with the vectors already computed for them."""
+    rows = [i for i, p in enumerate(base.passages) if p.source in keep] if base else []
+    if not rows:
+        return Parts.empty(dim)
+    sentence_rows = np.concatenate(
+        [np.arange(base.sentence_start[i], base.sentence_start[i] + len(base.sentences[i])) for i in rows]
+    )
+    return Parts(
+        tuple(base.passages[i] for i in rows),
+        tuple(base.sentences[i] for i in rows),
+        base.passage_vectors[rows],
+        base.sentence_vectors[sentence_rows],
+    )
 
-    dim = embedder.dim
-    passage_vectors = np.concatenate(pvecs) if pvecs else np.zeros((0, dim), np.float32)
-    sentence_vectors = np.concatenate(svecs) if svecs else np.zeros((0, dim), np.float32)
-    bm25 = build_bm25([embed_text(p) for p in passages])
-    files = {src: digest for src, digest in new_state.items() if src not in skipped}
+
+def embed_new(articles: tuple[Article, ...], config: RetrievalConfig, embedder: Embedder, progress: bool) -> Parts:
+    """Chunk the new and changed articles, and embed each passage and each of its sentences."""
+    passages, sentences = [], []
+    for article in articles:
+        for passage, spans in chunk(article, config.chunk_max_chars, config.chunk_overlap_sentences):
+            passages.append(passage)
+            sentences.append(tuple((s.start - passage.start, s.end - passage.start) for s in spans))
+    if not passages:
+        return Parts.empty(embedder.dim)
+    texts = [embed_text(p) for p in passages]
+    sentence_texts = [p.text[a:b] for p, spans in zip(passages, sentences, strict=True) for a, b in spans]
+    log.info("embedding %d passages from %d files", len(texts), len(articles))
+    vectors = _embed(embedder, texts + sentence_texts, progress)
+    return Parts(tuple(passages), tuple(sentences), vectors[: len(texts)], vectors[len(texts) :])
+
+
+def write_generation(tmp: Path, config: RetrievalConfig, embedder: Embedder, plan: Plan, parts: Parts) -> None:
+    skipped = {source: plan.state[source] for source, _ in plan.skipped}
     manifest = {
         "format_version": FORMAT_VERSION,
         "model": embedder.name,
-        "dim": dim,
-        "chunking": chunking_params(settings),
-        "files": files,
+        "dim": embedder.dim,
+        "chunking": chunking_params(config),
+        "files": {source: digest for source, digest in plan.state.items() if source not in skipped},
         "skipped": skipped,
-        "passages": len(passages),
-        "sentences": int(sentence_vectors.shape[0]),
+        "passages": len(parts.passages),
+        "sentences": int(parts.sentence_vectors.shape[0]),
         "built_at": time.time(),
     }
-    try:
-        write_index(settings.index_dir, manifest, passages, sentences, passage_vectors, sentence_vectors, bm25)
-    except OSError as exc:
-        raise IndexWriteError(
-            messages.INDEX_NOT_WRITABLE.format(path=settings.index_dir, detail=exc.strerror or exc)
-        ) from None
-    from bot.retrieval.store import load_index  # read back what was written: the same checks as any load
-
-    data = load_index(settings.index_dir)
-    report = IndexReport(
-        added=tuple(s for s, a, _ in todo if a is not None and s not in old_files),
-        changed=tuple(s for s, a, _ in todo if a is not None and s in old_files),
-        removed=tuple(s for s in old_files if s not in new_state),
-        skipped=tuple(f"{s}: {why}" for s, a, why in todo if a is None),
-        unchanged=len(keep),
-        passages=len(passages),
-        rebuilt_because=rebuilt_because,
-    )
-    return data, report
+    bm25 = build_bm25([embed_text(p) for p in parts.passages])
+    write_index(tmp, manifest, parts.passages, parts.sentences, parts.passage_vectors, parts.sentence_vectors, bm25)
 
 
 def _embed(embedder: Embedder, texts: list[str], progress: bool) -> np.ndarray:

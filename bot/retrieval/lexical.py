@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import bm25s
-from bm25s.stopwords import STOPWORDS_EN
+from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 # Common Indonesian function words; BM25's idf alone lets them add noise to short questions.
 STOPWORDS_ID = frozenset(
@@ -19,20 +19,27 @@ seperti serta setelah siapa suatu sudah supaya tahun tak tanpa telah tentang ter
 tersebut tetapi tidak untuk waktu yaitu yakni yang
 """.split()
 )
-STOPWORDS = frozenset(STOPWORDS_EN) | STOPWORDS_ID
+STOPWORDS = frozenset(STOPWORDS_EN_PLUS) | STOPWORDS_ID  # NLTK's English list: question words too
 _TOKEN = re.compile(r"(?u)\b\w[\w.,-]*\w\b|\b\w\b")
+# An acronym's plural, told by its case: GPUs, LLMs, APIs (but not "bus" or "Status").
+_ACRONYM_PLURAL = re.compile(r"[A-Z][A-Z0-9]+s")
 
 
 def _singular(tok: str) -> str:
-    """English plurals match their singular (GPUs ~ GPU); harmless for Indonesian words."""
+    """English plurals match their singular (chips ~ chip), not words that merely end in
+    s (bus, class, analysis); a word folded this way is folded alike in questions and
+    passages, so an Indonesian word ending in s (kelas) still matches itself."""
     return tok[:-1] if len(tok) > 3 and tok.endswith("s") and not tok.endswith(("ss", "us", "is")) else tok
 
 
 def tokens(text: str) -> list[str]:
     """Words, keeping numbers like 1,3 or 24-40 whole; stopwords and single letters dropped."""
     out = []
-    for tok in _TOKEN.findall(text.lower()):
+    for tok in _TOKEN.findall(text):
         tok = tok.strip(".,-")
+        if _ACRONYM_PLURAL.fullmatch(tok):
+            tok = tok[:-1]  # lower-cased, "GPUs" would end in "us" and keep its s
+        tok = tok.lower()
         if len(tok) > 1 and tok not in STOPWORDS:
             out.append(_singular(tok))
     return out

@@ -1,89 +1,144 @@
 """Read the seeds folder into Articles, stripping what a scraped web page leaves around the text.
 
-The rules hold for any scraped page rather than naming particular lines: navigation
-words before the headline, repeated lines, "read also" links, credit lines in
-parentheses, and a footer of short non-sentences, comment prompts, calls to action and
-reference lists.
+Listing: `list_seed_files` returns one `SeedFile` for every entry of the folder (and its
+subfolders) whose name ends in a known suffix. A file that is not read — a link whose
+target lies outside the seeds folder, a link loop or a broken link, a folder or a pipe
+named like an article, a file over `max_bytes`, an unreadable file — still comes back, with
+`skipped` set to the reason and no data, so the index report names it like any other
+skipped file ("Skipped <file>: <reason>": `parse_article` returns that reason). Its
+`digest` hashes the link target, size and modification time instead of the content, so
+it stays cheap and stable and changes when the file does. Links are followed only while
+they stay inside the seeds folder; linked folders are not walked into.
+
+Cleaning: the rules hold for any scraped page rather than naming particular lines.
+Navigation words come before the headline; a repeated headline, "read also" links,
+adverts and credit lines are dropped; the footer starts at a marker that is a whole short
+line ("Comments", "Tinggalkan komentar", "Related articles", "Sources:"), never at the
+first words of a sentence, and a trailing run of short non-sentences is dropped.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
-import logging
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.core import messages
 from bot.core.errors import SeedsError
 from bot.core.models import Article
-
-log = logging.getLogger(__name__)
+from bot.core.settings import Settings
+from bot.retrieval.chunking import count_words
 
 SUFFIXES = (".txt",)
+DEFAULT_MAX_FILE_BYTES: int = Settings.model_fields["max_file_bytes"].default
 
-# A line that opens one of these blocks ends the article: what follows is page furniture.
-_FOOTER_START = re.compile(
-    r"^(write a comment|leave a (comment|reply)|tinggalkan (komentar|balasan)|komentar\b|comments?\b"
-    r"|call to action|share (this|on)|bagikan\b|related( articles| posts| news)?\b|baca juga|lihat juga"
-    r"|read more|latest news|berita terkait|berita terbaru|artikel terkait|tags?:|sumber( dan referensi)?:?$"
-    r"|sources?( and references)?:?$|referen(ces|si):?$|subscribe|newsletter|follow us|ikuti kami)",
-    re.IGNORECASE,
+# Whole short lines that are page furniture, compared as lower-case words (digits and
+# punctuation dropped, so "12 Comments" and "Sources :" match). For a line with a colon,
+# the words before it ("Call to Action: Join Us", "Photo: Reuters").
+# The footer's own start: cuts the rest of the page wherever it comes after the article began.
+_END = {
+    # English
+    "comment", "comments", "write a comment", "leave a comment", "leave a reply", "leave a reply cancel reply",
+    "post a comment", "add a comment", "join the conversation", "join the discussion", "source", "sources",
+    "sources and references", "reference", "references", "tags", "tag",
+    # Indonesian
+    "komentar", "tinggalkan komentar", "tinggalkan balasan", "tulis komentar", "beri komentar", "sumber",
+    "sumber dan referensi", "referensi", "tagar",
+    # French and Spanish
+    "commentaire", "commentaires", "laisser un commentaire", "laissez un commentaire", "références", "mots clés",
+    "comentarios", "deja un comentario", "deja una respuesta", "fuente", "fuentes", "referencias", "etiquetas",
+}  # fmt: skip
+# Boxes that may also sit inside an article: they end it only in the page's second half.
+_BOX = {
+    "related", "related articles", "related posts", "related news", "related stories", "read more", "more news",
+    "latest news", "most popular", "most read", "recommended", "you may also like", "share", "share this",
+    "share this article", "share this story", "share on", "newsletter", "subscribe", "subscribe to our newsletter",
+    "sign up for our newsletter", "follow us", "call to action", "read also", "also read", "see also",
+    "baca juga", "lihat juga", "simak juga", "à lire aussi", "lire aussi", "voir aussi", "lee también",
+    "berita terkait", "berita terbaru", "berita lainnya", "artikel terkait", "terpopuler", "bagikan",
+    "bagikan artikel ini", "ikuti kami", "berlangganan", "berlangganan newsletter", "langganan",
+    "articles similaires", "sur le même sujet", "les plus lus", "partager", "partager cet article",
+    "abonnez vous", "suivez nous", "artículos relacionados", "noticias relacionadas", "compartir", "suscríbete",
+}  # fmt: skip
+# Never part of an article, wherever they are: navigation, adverts, photo and author credits.
+_DROP = {
+    "skip to content", "skip to main content", "menu", "close", "search", "sign in", "log in", "login", "home",
+    "advertisement", "sponsored", "photo", "photos", "image", "image credit", "photo credit", "credit", "editor",
+    "langsung ke konten", "cari", "masuk", "tutup", "beranda", "iklan", "foto", "gambar", "ilustrasi", "penulis",
+    "pewarta", "aller au contenu", "rechercher", "se connecter", "accueil", "fermer", "publicité", "crédit photo",
+    "ir al contenido", "buscar", "publicidad",
+}  # fmt: skip
+# An inline "read also" link: a lead phrase and a colon, or the phrase shouted, then a headline.
+_READ_ALSO = re.compile(
+    r"^(?:(?i:read also|also read|read more|see also|related|baca juga|lihat juga|simak juga|lire aussi|à lire aussi"
+    r"|lire également|voir aussi|lee también|ver también)\s*[:|»>]"
+    r"|(?:MEMBACA|BACA JUGA|BACA|LIHAT JUGA|SIMAK JUGA|READ ALSO|READ MORE|RELATED|ALSO READ|LIRE AUSSI)\b[\s:])"
 )
-# An inline "read also" link dropped between paragraphs: a shouted lead word, then a headline.
-_READ_ALSO = re.compile(r"^(MEMBACA|BACA JUGA|BACA|LIHAT JUGA|READ ALSO|READ MORE|RELATED|ALSO READ)\b[\s:]")
-_WORD = re.compile(r"\w+", re.UNICODE)
-_SENTENCE_END = re.compile(r"[.!?…:\"”’)]$")
+# A breadcrumb trail ("Home › Markets › Energy"): short items joined by an arrow-like separator.
+_BREADCRUMB = re.compile(r"^[^.!?›»>]{1,40}(?:\s+[›»>]\s+[^.!?›»>]{1,40})+$")
+_LETTERS = re.compile(r"[^\W\d_]+")
+_SENTENCE_END = re.compile(r"[.!?…:\"”’)。！？।]$")
+# Bytes that never occur in text (libmagic's table): NUL and the C0 controls other than
+# BEL, BS, TAB, LF, VT, FF, CR and ESC, and DEL.
+_BINARY = re.compile(rb"[\x00-\x06\x0e-\x1a\x1c-\x1f\x7f]")
 
 
 def file_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _words(line: str) -> int:
-    return len(_WORD.findall(line))
-
-
 def _is_headline(line: str) -> bool:
     """A headline has a few words and is not a sentence of running text."""
-    n = _words(line)
-    return 3 <= n <= 30 and len(line) <= 200 and not line.endswith((".", ","))
+    n = count_words(line)
+    return 3 <= n <= 30 and len(line) <= 200 and not line.endswith((".", ",", "。", "，"))
 
 
 def _is_sentence(line: str) -> bool:
-    return _words(line) >= 8 or (_words(line) >= 4 and bool(_SENTENCE_END.search(line)))
+    return count_words(line) >= 8 or (count_words(line) >= 4 and bool(_SENTENCE_END.search(line)))
+
+
+def _furniture(line: str) -> str:
+    """The kind of page furniture a line is ("end", "box" or "drop", see the sets above); "" for article text."""
+    if _READ_ALSO.match(line) or (line.startswith("(") and line.endswith(")") and count_words(line) <= 12):
+        return "drop"  # a "read also" link, a credit line in parentheses
+    if _is_sentence(line):
+        return ""
+    if _BREADCRUMB.match(line) and all(count_words(item) <= 4 for item in re.split(r"\s+[›»>]\s+", line)):
+        return "drop"
+    key = " ".join(_LETTERS.findall(line.split(":", 1)[0].casefold()))
+    return "end" if key in _END else "box" if key in _BOX else "drop" if key in _DROP else ""
 
 
 def clean_lines(raw: str) -> tuple[str, list[str]]:
     """Return the title and the article's lines (paragraphs and sub-headings) in order."""
     lines = [re.sub(r"[ \t\u00a0]+", " ", ln).strip() for ln in raw.splitlines()]
     lines = [ln for ln in lines if ln]
-    # navigation leftovers before the headline
-    start = next((i for i, ln in enumerate(lines) if _is_headline(ln) or _is_sentence(ln)), len(lines))
-    lines = lines[start:]
-    if not lines:
+    kinds = [_furniture(ln) for ln in lines]
+    # navigation before the headline: the article starts at the first line that reads as a headline or a sentence
+    start = next((i for i, ln in enumerate(lines) if not kinds[i] and (_is_headline(ln) or _is_sentence(ln))), None)
+    if start is None:
         return "", []
-    title = lines[0] if _is_headline(lines[0]) else ""
-    # the footer: everything from the first footer marker in the second half of the page
-    half = len(lines) // 2
-    for i in range(max(1, half), len(lines)):
-        if _FOOTER_START.match(lines[i]):
-            lines = lines[:i]
-            break
-    # trailing short non-sentences ("Latest News", "Source:", bylines)
-    while len(lines) > 1 and not _is_sentence(lines[-1]):
-        lines.pop()
-    kept, seen = [], set()
-    for ln in lines:
+    title = lines[start] if _is_headline(lines[start]) else ""
+    body = next((i for i in range(start + bool(title), len(lines)) if not kinds[i] and _is_sentence(lines[i])), start)
+    half = sum(map(len, lines[start:])) / 2
+    kept, seen, pos = [], set(), 0
+    for i in range(start, len(lines)):
+        ln, kind = lines[i], kinds[i]
+        if (kind == "end" and i > body) or (kind == "box" and pos >= half):
+            break  # the footer
+        pos += len(ln)
         key = ln.casefold()
-        if key in seen:  # a repeated headline or lede
+        if kind or key in seen:  # furniture, a repeated headline or lede
             continue
         seen.add(key)
-        if _READ_ALSO.match(ln):
-            continue
-        if ln.startswith("(") and ln.endswith(")") and _words(ln) <= 12:  # credit line
-            continue
         kept.append(ln)
+    # trailing short non-sentences ("Latest News", "Source:", bylines)
+    while len(kept) > 1 and not _is_sentence(kept[-1]):
+        kept.pop()
     if title and kept and kept[0] == title:
         kept = kept[1:]
     return title, kept
@@ -91,39 +146,97 @@ def clean_lines(raw: str) -> tuple[str, list[str]]:
 
 @dataclass(frozen=True)
 class SeedFile:
-    source: str
-    data: bytes
+    """One article file: its bytes, or (`skipped`) why it was not read, and a `stamp` standing in for them."""
+
+    source: str  # the path relative to the seeds folder: the citation
+    data: bytes = b""
+    skipped: str = ""
+    stamp: str = ""  # a skipped file's link target, size and mtime
 
     @property
     def digest(self) -> str:
+        if self.skipped:
+            return "skipped:" + file_hash(f"{self.skipped}\n{self.stamp}".encode())
         return file_hash(self.data)
 
 
-def list_seed_files(seeds_dir: Path) -> list[SeedFile]:
-    if not seeds_dir.is_dir():
-        raise SeedsError(messages.SEEDS_MISSING.format(path=seeds_dir))
-    files = []
-    for path in sorted(p for p in seeds_dir.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file()):
+def _stamp(path: Path) -> str:
+    """What identifies a file without reading it: its link target, and its and the target's size and mtime."""
+    parts = []
+    try:
+        parts.append(os.readlink(path))
+    except OSError:
+        parts.append("")
+    for follow in (False, True):
         try:
-            data = path.read_bytes()
-        except OSError as exc:
-            data = None
-            log.warning(
-                messages.SKIPPED_FILE.format(
-                    source=path.name, reason=messages.SKIP_UNREADABLE.format(detail=exc.strerror)
-                )
-            )
-            continue
-        files.append(SeedFile(path.relative_to(seeds_dir).as_posix(), data))
-    return files
+            st = os.stat(path, follow_symlinks=follow)
+            parts.append(f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}")
+        except OSError:
+            parts.append("")
+    return "|".join(parts)
+
+
+def _read_seed(path: Path, source: str, root: Path, max_bytes: int) -> SeedFile:
+    def skip(reason: str) -> SeedFile:
+        return SeedFile(source, skipped=reason, stamp=_stamp(path))
+
+    try:
+        real = path.resolve(strict=True)
+    except RuntimeError:  # Python < 3.13 reports a link loop this way
+        return skip(messages.SKIP_LINK_LOOP)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return skip(messages.SKIP_LINK_LOOP)
+        if path.is_symlink():
+            return skip(messages.SKIP_BROKEN_LINK.format(target=path.parent / os.readlink(path)))
+        return skip(messages.SKIP_UNREADABLE.format(detail=exc.strerror or exc))
+    if not real.is_relative_to(root):
+        return skip(messages.SKIP_OUTSIDE.format(target=real))
+    try:
+        st = real.stat()
+        if stat.S_ISDIR(st.st_mode):
+            return skip(messages.SKIP_FOLDER.format(suffix=path.suffix))
+        if not stat.S_ISREG(st.st_mode):
+            return skip(messages.SKIP_NOT_REGULAR)
+        if st.st_size > max_bytes:
+            return skip(messages.SKIP_TOO_LARGE.format(size=st.st_size, limit=max_bytes))
+        with real.open("rb") as f:
+            data = f.read(max_bytes + 1)  # the file may have grown since
+    except OSError as exc:
+        return skip(messages.SKIP_UNREADABLE.format(detail=exc.strerror or exc))
+    if len(data) > max_bytes:
+        return skip(messages.SKIP_TOO_LARGE.format(size=os.stat(real).st_size, limit=max_bytes))
+    return SeedFile(source, data)
+
+
+def list_seed_files(seeds_dir: Path, max_bytes: int | None = None) -> list[SeedFile]:
+    """Every article file of the folder, read or with the reason it was not (see the module docstring).
+
+    `max_bytes` defaults to the default of the `max_file_bytes` setting.
+    """
+    if not seeds_dir.exists():
+        raise SeedsError(messages.SEEDS_MISSING.format(path=seeds_dir))
+    if not seeds_dir.is_dir():
+        raise SeedsError(messages.SEEDS_NOT_A_FOLDER.format(path=seeds_dir))
+    root = seeds_dir.resolve()
+    limit = DEFAULT_MAX_FILE_BYTES if max_bytes is None else max_bytes
+    found = []
+    for folder, dirs, files in os.walk(seeds_dir):  # does not walk into linked folders
+        for name in dirs + files:
+            if os.path.splitext(name)[1].lower() in SUFFIXES:
+                path = Path(folder, name)
+                found.append((path.relative_to(seeds_dir).as_posix(), path))
+    return [_read_seed(path, source, root, limit) for source, path in sorted(found)]
 
 
 def parse_article(seed: SeedFile) -> Article | str:
     """The article, or the reason it cannot be read (to be named in a warning)."""
+    if seed.skipped:
+        return seed.skipped
     data = seed.data
     if not data.strip():
         return messages.SKIP_EMPTY
-    if b"\x00" in data[:8192]:
+    if _BINARY.search(data):
         return messages.SKIP_BINARY
     try:
         raw = data.decode("utf-8-sig")

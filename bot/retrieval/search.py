@@ -36,21 +36,28 @@ class SearchParams:
     highlight_lexical_weight: float = 0.1
     candidates: int = 50
     fusion: str = "convex"  # or "rrf"
+    fold_same_facts: bool = True  # False: every passage stands alone (for comparison in bench/quality.py)
 
 
 def _norm(x: np.ndarray) -> np.ndarray:
+    """Min-max onto 0..1; all zeros when the scores do not tell the candidates apart."""
     span = float(x.max() - x.min()) if len(x) else 0.0
-    return (x - x.min()) / span if span > 1e-9 else np.zeros_like(x)
+    return (x - x.min()) / span if span > 1e-9 else np.zeros_like(x, dtype=float)
+
+
+def _ranks(x: np.ndarray) -> np.ndarray:
+    """1 for the best score; equal scores share the better rank, so a tie (e.g. BM25 all
+    zeros, no word known) favours no candidate over another."""
+    return np.searchsorted(np.sort(-x), -x, side="left") + 1
 
 
 def fuse(dense: np.ndarray, bm25: np.ndarray, params: SearchParams) -> np.ndarray:
-    """Fused ranking score; convex combination beat reciprocal-rank fusion on the dev set (docs/quality.md)."""
+    """Fused ranking score; convex combination beat reciprocal-rank fusion on the dev set (bench/quality.py)."""
     if params.fusion == "rrf":
+        rrf_k = 60
 
         def rr(x):
-            ranks = np.empty(len(x))
-            ranks[np.argsort(-x, kind="stable")] = np.arange(1, len(x) + 1)
-            return 1.0 / (60 + ranks)
+            return 1.0 / (rrf_k + _ranks(x))
 
         return _norm(rr(dense) + rr(bm25) * (params.lexical_weight / (1 - params.lexical_weight)))
     return (1 - params.lexical_weight) * _norm(dense) + params.lexical_weight * _norm(bm25)
@@ -78,7 +85,7 @@ def search(data: IndexData, qvec: np.ndarray, question: str, k: int, params: Sea
         i = int(cand[o])
         row, span = best[o]
         hit = Hit(i, float(dense[o]), float(fused[o]), span, row, float(sentence_sims[row]) - median)
-        if any(_same_fact(data, hit, chosen, params) for chosen in hits):
+        if params.fold_same_facts and any(_same_fact(data, hit, chosen, params) for chosen in hits):
             continue  # the same fact again, or in another language: keep the better passage
         hits.append(hit)
         if len(hits) == k:

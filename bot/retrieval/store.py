@@ -1,23 +1,37 @@
 """The index on disk: a folder a person can inspect, replaced atomically.
 
-    index/current -> gen-<time>-<id>/   (a symlink, swapped with os.replace)
-        manifest.json     format version, model, dimension, chunking, a hash per file
-        passages.jsonl    one passage a line, with its sentences' offsets
-        passages.faiss    inner-product index over the normalized passage vectors
-        sentences.npy     one normalized vector per sentence, for highlighting
-        bm25/             the bm25s lexical index
+    index/
+        current -> gen-<time>-<id>/   a symlink, swapped with os.replace
+        gen-<time>-<id>/              one generation (the current one and the previous one are kept)
+            manifest.json     format version, model, dimension, chunking, a hash per file
+            passages.jsonl    one passage a line, with its sentences' offsets
+            passages.faiss    inner-product index over the normalized passage vectors
+            sentences.npy     one normalized vector per sentence, for highlighting
+            bm25/             the bm25s lexical index
+        .lock                 flock'ed by the one process writing; readers never take it
+        .tmp-<id>/            a generation being written
 
-Nothing is pickled. A generation is written in a temporary folder and renamed into
-place, so a crash leaves either the old index or the new one, never half of one.
+Nothing is pickled. One writer at a time holds `.lock` (the OS releases it if the writer
+dies), so whatever `.tmp-*` folder the next writer finds was left by a killed build and
+is removed at once. A generation is written in a temporary folder and renamed into
+place, so a crash leaves either the old index or the new one, never half of one. The
+previous generation is kept for readers still loading it. A `current` that is a real
+folder (an index copied with `cp -rL`) is adopted as a generation by the next writer.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
+import logging
 import os
+import re
 import shutil
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,11 +39,19 @@ import bm25s
 import faiss
 import numpy as np
 
-from bot.core.errors import IndexCorrupt
+from bot.core import messages
+from bot.core.errors import IndexCorrupt, IndexWriteError
 from bot.core.models import Passage
+
+log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 CURRENT = "current"
+LOCK = ".lock"
+_STRAY = (".tmp-", f".{CURRENT}-")  # a half-written generation, a link not yet swapped in
+_NO_ROOM = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+# numpy and FAISS report a full disk as a short write, without an errno
+_SHORT_WRITE = re.compile(r"requested and \d+ written|write error|No space left|File too large|Disk quota")
 
 
 @dataclass(frozen=True)
@@ -64,41 +86,126 @@ class IndexData:
         return float(self.manifest.get("built_at", 0.0))
 
 
-def write_index(index_dir: Path, manifest: dict, passages, sentences, passage_vectors, sentence_vectors, bm25) -> Path:
-    """Write a new generation and point `current` at it. Returns the generation folder."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    tmp = index_dir / f".tmp-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
+def write_error(index_dir: Path, exc: Exception) -> IndexWriteError:
+    """The problem in words a person can act on: "the disk is full" rather than a byte count."""
+    detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    if getattr(exc, "errno", None) in _NO_ROOM or _SHORT_WRITE.search(str(exc)):
+        return IndexWriteError(messages.INDEX_DISK_FULL.format(path=index_dir, detail=detail))
+    return IndexWriteError(messages.INDEX_NOT_WRITABLE.format(path=index_dir, detail=detail))
+
+
+@contextmanager
+def writer_lock(index_dir: Path) -> Iterator[Path]:
+    """Hold the index's write lock (waiting for another writer) and a fresh folder for the next generation.
+
+    Clears what dead writers left first. The folder is made before any embedding, so a
+    read-only index fails at once: IndexWriteError naming the problem.
+    """
     try:
-        dense = faiss.IndexFlatIP(passage_vectors.shape[1])
-        dense.add(np.ascontiguousarray(passage_vectors, dtype=np.float32))
-        faiss.write_index(dense, str(tmp / "passages.faiss"))
-        np.save(tmp / "sentences.npy", np.ascontiguousarray(sentence_vectors, dtype=np.float32), allow_pickle=False)
-        with open(tmp / "passages.jsonl", "w", encoding="utf-8") as f:
-            for p, spans in zip(passages, sentences, strict=False):
-                row = {
-                    "source": p.source,
-                    "title": p.title,
-                    "text": p.text,
-                    "start": p.start,
-                    "end": p.end,
-                    "sentences": [list(s) for s in spans],
-                }
-                f.write(json.dumps(row, ensure_ascii=False) + "\n")
-        bm25.save(str(tmp / "bm25"), show_progress=False)
-        # the manifest goes last: a folder with a manifest is complete
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
-        gen = index_dir / f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
-        os.replace(tmp, gen)
-    except BaseException:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(index_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise write_error(index_dir, exc) from None
+    tmp = index_dir / f".tmp-{uuid.uuid4().hex[:8]}"
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.info(messages.INDEX_WAITING.format(path=index_dir))
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            _remove_strays(index_dir)
+            _adopt_real_current(index_dir)
+            tmp.mkdir()
+        except OSError as exc:
+            raise write_error(index_dir, exc) from None
+        yield tmp
+    finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        os.close(fd)  # releases the lock
+
+
+def _remove_strays(index_dir: Path) -> None:
+    """With the lock held no one else is writing: every stray was left by a build that died."""
+    strays = [child for child in index_dir.iterdir() if child.name.startswith(_STRAY)]
+    for child in strays:
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+    if strays:
+        log.info(messages.INDEX_STRAYS_REMOVED.format(count=len(strays), path=index_dir))
+
+
+def _adopt_real_current(index_dir: Path) -> None:
+    """`current` as a real folder cannot be swapped by a rename: make it a generation behind a link."""
+    current = index_dir / CURRENT
+    if current.is_symlink() or not current.is_dir():
+        return
+    gen = _new_generation_path(index_dir)
+    os.rename(current, gen)
+    _point_current_at(index_dir, gen)
+    log.warning(messages.INDEX_CURRENT_ADOPTED.format(path=current, name=gen.name))
+
+
+def _new_generation_path(index_dir: Path) -> Path:
+    return index_dir / f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
+
+
+def _point_current_at(index_dir: Path, gen: Path) -> None:
     link = index_dir / f".{CURRENT}-{uuid.uuid4().hex[:8]}"
     os.symlink(gen.name, link)
+    try:
+        os.replace(link, index_dir / CURRENT)
+    except BaseException:
+        link.unlink(missing_ok=True)
+        raise
+
+
+def write_index(tmp: Path, manifest: dict, passages, sentences, passage_vectors, sentence_vectors, bm25) -> Path:
+    """Write a generation in the folder `writer_lock` gave, rename it into place and point `current` at it.
+
+    Returns the generation folder; IndexWriteError naming the problem if it cannot be written.
+    """
+    index_dir = tmp.parent
     previous = _current_generation(index_dir)
-    os.replace(link, index_dir / CURRENT)
+    gen = _new_generation_path(index_dir)
+    try:
+        _write_parts(tmp, manifest, passages, sentences, passage_vectors, sentence_vectors, bm25)
+        os.replace(tmp, gen)
+        _point_current_at(index_dir, gen)
+    except BaseException as exc:
+        shutil.rmtree(gen, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise write_error(index_dir, exc) from None
+        raise
     _prune(index_dir, keep={gen.name, previous.name if previous else ""})
     return gen
+
+
+def _write_parts(folder: Path, manifest: dict, passages, sentences, passage_vectors, sentence_vectors, bm25) -> None:
+    dense = faiss.IndexFlatIP(passage_vectors.shape[1])
+    dense.add(np.ascontiguousarray(passage_vectors, dtype=np.float32))
+    try:
+        faiss.write_index(dense, str(folder / "passages.faiss"))
+    except RuntimeError as exc:  # FAISS says why only at the end of its message: "... (File too large)"
+        why = re.search(r"\(([^()]+)\)\s*$", str(exc))
+        raise OSError(None, why.group(1) if why else str(exc).rpartition("failed: ")[2]) from None
+    np.save(folder / "sentences.npy", np.ascontiguousarray(sentence_vectors, dtype=np.float32), allow_pickle=False)
+    with open(folder / "passages.jsonl", "w", encoding="utf-8") as f:
+        for p, spans in zip(passages, sentences, strict=True):
+            row = {
+                "source": p.source,
+                "title": p.title,
+                "text": p.text,
+                "start": p.start,
+                "end": p.end,
+                "sentences": [list(s) for s in spans],
+            }
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    bm25.save(str(folder / "bm25"), show_progress=False)
+    # the manifest goes last: a folder with a manifest is complete
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
 
 
 def _current_generation(index_dir: Path) -> Path | None:
@@ -111,9 +218,7 @@ def _current_generation(index_dir: Path) -> Path | None:
 def _prune(index_dir: Path, keep: set[str]) -> None:
     """Drop old generations, keeping the previous one for readers still loading it."""
     for child in index_dir.iterdir():
-        if child.name.startswith(("gen-", ".tmp-")) and child.name not in keep and child.is_dir():
-            if child.name.startswith(".tmp-") and time.time() - child.stat().st_mtime < 3600:
-                continue  # another process may be writing it right now
+        if child.name.startswith("gen-") and child.name not in keep and child.is_dir():
             shutil.rmtree(child, ignore_errors=True)
 
 
@@ -155,9 +260,22 @@ def load_index(index_dir: Path) -> IndexData | None:
         (dense.ntotal == n and dense.d == dim, f"FAISS index holds {dense.ntotal}x{dense.d}, expected {n}x{dim}"),
         (sentence_vectors.shape == (sum(map(len, sentences)), dim), "sentence vectors do not match the passages"),
         (int(bm25.scores["num_docs"]) == n, "BM25 index does not match the passages"),
+        (_bm25_consistent(bm25), "BM25 vocabulary does not match its score matrix"),
     ]
     for ok, detail in checks:
         if not ok:
             raise IndexCorrupt(detail)
     vectors = dense.reconstruct_n(0, n) if n else np.zeros((0, dim), np.float32)
     return IndexData(manifest, tuple(passages), tuple(sentences), vectors, sentence_vectors, dense, bm25)
+
+
+def _bm25_consistent(bm25: bm25s.BM25) -> bool:
+    """bm25s loads parts from different builds without complaint; they must describe one matrix."""
+    scores = bm25.scores
+    indptr, indices = scores["indptr"], scores["indices"]
+    words = len(bm25.vocab_dict) - ("" in bm25.vocab_dict)  # "" is bm25s's placeholder, without a column
+    return (
+        len(indptr) == words + 1
+        and len(indices) == len(scores["data"]) == int(indptr[-1])
+        and (not len(indices) or int(indices.max()) < int(scores["num_docs"]))
+    )

@@ -16,7 +16,7 @@ import numpy as np
 
 from bot.core import messages
 from bot.core.errors import ConfigError, IndexCorrupt, ModelError, NewsbotError
-from bot.core.settings import BUNDLED_MODEL, Settings, load_settings
+from bot.core.settings import BUNDLED_MODEL, Settings, load_settings, unknown_names
 
 # A Discord bot token: base64url(user id) . base64url(timestamp) . HMAC
 _DISCORD_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{20,}$")
@@ -48,6 +48,9 @@ def run_checks(settings: Settings | None = None) -> list[Check]:
         except ConfigError as exc:
             return [Check("settings", False, str(exc), messages.DOCTOR_SETTINGS_FIX)]
     checks = [Check("settings", True, messages.DOCTOR_SETTINGS_OK)]
+    unknown = unknown_names()
+    if unknown:
+        checks.append(Check("setting names", False, "; ".join(unknown), messages.DOCTOR_UNKNOWN_SETTINGS_FIX))
     state = _State()
     for step in (_platforms, _discord_token, _slack, _seeds, _index, _model, _port):
         try:
@@ -182,23 +185,18 @@ def _slack(settings: Settings, state: _State) -> list[Check]:
 
 
 def _seeds(settings: Settings, state: _State) -> list[Check]:
-    from bot.retrieval.loading import SUFFIXES, list_seed_files, parse_article
+    from bot.retrieval.loading import list_seed_files, parse_article
 
     path = settings.seeds_dir.absolute()
     fix = messages.DOCTOR_SEEDS_FIX.format(path=path)
     try:
-        seeds = list_seed_files(path)
+        seeds = list_seed_files(path, max_bytes=settings.max_file_bytes)
     except NewsbotError as exc:
         return [Check("seeds", False, str(exc), fix)]
     except OSError as exc:
         return [Check("seeds", False, f"{path}: {exc.strerror or exc}", fix)]
     state.seeds = seeds
-    listed = {s.source for s in seeds}
-    skipped = [
-        (p.relative_to(path).as_posix(), messages.SKIP_UNREADABLE.format(detail="permission denied or I/O error"))
-        for p in sorted(path.rglob("*"))
-        if p.suffix.lower() in SUFFIXES and p.is_file() and p.relative_to(path).as_posix() not in listed
-    ]
+    skipped = []  # every entry is listed, refused ones with their reason
     articles = 0
     for seed in seeds:
         parsed = parse_article(seed)
@@ -227,30 +225,29 @@ def _seeds(settings: Settings, state: _State) -> list[Check]:
 
 
 def _index(settings: Settings, state: _State) -> list[Check]:
+    from bot.retrieval.config import RetrievalConfig
     from bot.retrieval.indexing import is_fresh, rebuild_reason, seed_state
     from bot.retrieval.store import load_index, read_manifest
 
     path, fix = settings.index_dir.absolute(), messages.DOCTOR_INDEX_FIX
+    # `newsbot index` cannot succeed before the seeds folder is fixed: say that instead
+    seeds_first = messages.DOCTOR_INDEX_AFTER_SEEDS_FIX
     try:
         manifest = read_manifest(path)
         if manifest is None:
-            return [Check("index", False, messages.DOCTOR_INDEX_MISSING.format(path=path), fix)]
+            missing = messages.DOCTOR_INDEX_MISSING.format(path=path)
+            return [Check("index", False, missing, fix if state.seeds else seeds_first)]
         data = load_index(path)
     except (IndexCorrupt, OSError) as exc:
         return [Check("index", False, messages.DOCTOR_INDEX_DAMAGED.format(path=path, detail=exc), fix)]
     state.manifest = manifest
     name = _embedder_name(settings)
     if state.seeds is None:
-        return [
-            Check(
-                "index",
-                False,
-                messages.DOCTOR_INDEX_STALE.format(path=path, reason=messages.DOCTOR_SEEDS_UNCHECKED),
-                fix,
-            )
-        ]
-    if not is_fresh(manifest, settings, name, state.seeds):
-        reason = rebuild_reason(manifest, settings, name)
+        reason = messages.DOCTOR_SEEDS_UNCHECKED
+        return [Check("index", False, messages.DOCTOR_INDEX_STALE.format(path=path, reason=reason), seeds_first)]
+    config = RetrievalConfig.from_settings(settings)
+    if not is_fresh(manifest, config, name, state.seeds):
+        reason = rebuild_reason(manifest, config, name)
         if not reason:
             built = {**manifest["files"], **manifest.get("skipped", {})}
             now = seed_state(state.seeds)

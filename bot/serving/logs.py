@@ -28,15 +28,31 @@ class Redactor(logging.Filter):
             text = text.replace(s, "[redacted]")
         return _TOKEN_SHAPES.sub("[redacted]", text)
 
+    def redact_value(self, value):
+        """Extra fields too: inside lists and dicts, and whatever str() of an object shows."""
+        if isinstance(value, str):
+            return self.redact(value)
+        if value is None or isinstance(value, (bool, int, float)):
+            return value
+        if isinstance(value, dict):
+            return {self.redact_value(k): self.redact_value(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple, set, frozenset)):
+            return [self.redact_value(v) for v in value]
+        return self.redact(str(value))
+
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = self.redact(record.getMessage())
         record.args = None
         if record.exc_info:
             record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
             record.exc_info = None
+        elif record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
         for key, value in list(record.__dict__.items()):
-            if key not in _STD and isinstance(value, str):
-                setattr(record, key, self.redact(value))
+            if key not in _STD:
+                setattr(record, key, self.redact_value(value))
         return True
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-OUTCOMES = ("answered", "declined", "rate_limited", "error")
+OUTCOMES = ("answered", "declined", "rate_limited", "busy", "shutting_down", "error")
 
 
 class Metrics:

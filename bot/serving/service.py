@@ -20,7 +20,7 @@ from bot.core import messages
 from bot.core.errors import ConfigError, NewsbotError
 from bot.core.settings import Settings
 from bot.retrieval.engine import Engine
-from bot.serving.dispatch import Dispatcher
+from bot.serving.dispatch import NOTICE_SECONDS, Dispatcher
 from bot.serving.metrics import Metrics
 
 log = logging.getLogger("newsbot.service")
@@ -50,7 +50,12 @@ class Service:
         self.platforms = platforms
         self.slack_mode = slack_mode
         self.metrics = Metrics()
-        self.dispatcher = Dispatcher(engine, settings.rate_limit_per_minute, self.metrics)
+        self.dispatcher = Dispatcher(
+            engine,
+            settings.rate_limit_per_minute,
+            self.metrics,
+            max_pending=settings.max_pending_questions,
+        )
         self.discord = None
         self.slack_handler = None
         self._reindex_lock: asyncio.Lock | None = None
@@ -102,7 +107,7 @@ class Service:
                 self._reindex_again = False
                 log.info("re-indexing (%s)", why)
                 try:
-                    report = await asyncio.to_thread(self.engine.refresh)
+                    report = await asyncio.to_thread(self.engine.refresh, keep_old_on_failure=True)
                 except NewsbotError as exc:
                     log.error("re-indexing failed: %s", exc)
                 except Exception:
@@ -153,7 +158,7 @@ class Service:
 
                 bolt_app = create_app(self.settings, self.dispatcher)
                 if self.slack_mode == "http":
-                    add_http_routes(web_app, bolt_app)
+                    add_http_routes(web_app, bolt_app, self.settings.secret("slack_signing_secret"))
             runner = web.AppRunner(web_app, access_log=None, handle_signals=False)
             await runner.setup()
             site = web.TCPSite(runner, self.settings.http_host, self.settings.http_port)
@@ -191,21 +196,30 @@ class Service:
                 if task is not stop:
                     raise NewsbotError(f"The {task.get_name()} connection ended unexpectedly.")
             log.info(
-                "stopping: waiting up to %gs for %d question(s) in flight",
+                "stopping: waiting up to %gs for %d question(s) in flight (%d waiting or running)",
                 self.settings.shutdown_grace_seconds,
                 self.dispatcher.in_flight,
+                self.dispatcher.pending,
             )
         except NewsbotError as exc:
             log.error("%s", exc)
             print(f"Error: {exc}", file=sys.stderr)
             exit_code = 2 if isinstance(exc, ConfigError) else 1
         finally:
-            if not await self.dispatcher.drain(self.settings.shutdown_grace_seconds):
+            drained = await self.dispatcher.drain(self.settings.shutdown_grace_seconds)
+            if not drained.in_time:
                 log.warning(
-                    "questions still in flight after %gs; stopping anyway", self.settings.shutdown_grace_seconds
+                    "questions still in flight after %gs: %d told to ask again after the restart, "
+                    "%d reply(ies) not delivered; stopping anyway",
+                    self.settings.shutdown_grace_seconds,
+                    drained.told_restarting,
+                    drained.undelivered,
                 )
             self._stop.set()
             await self._close(tasks, runner)
+            # questions that arrived while the connections closed got "restarting": let it go out
+            if not await self.dispatcher.wait_delivered(NOTICE_SECONDS):
+                log.warning("%d reply(ies) still being sent at exit", self.dispatcher.in_flight)
         log.info("stopped")
         return exit_code
 

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.errors import ConfigError
-from bot.core.settings import Settings, env_name, load_settings
+from bot.core.settings import Settings, env_name, load_settings, unknown_names
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,3 +38,50 @@ def test_dotenv_file_is_read(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     s = load_settings()
     assert s.top_k == 5 and s.seeds_dir == Path("articles")
+
+
+def test_every_setting_is_in_the_readme():
+    readme = (ROOT / "README.md").read_text()
+    missing = [env_name(f) for f in Settings.model_fields if f"`{env_name(f)}`" not in readme]
+    assert not missing
+
+
+@pytest.mark.parametrize("value", ["debug", "Debug", "DEBUG"])
+def test_log_level_in_any_case(value):
+    assert Settings(_env_file=None, log_level=value).log_level == "DEBUG"
+
+
+def test_unknown_names_are_named_with_the_nearest_setting(tmp_path):
+    (tmp_path / ".env").write_text("NEWSBOT_SEED_DIR=x\n")
+    found = unknown_names({"NEWSBOT_TOPK": "3", "NEWSBOT_TOP_K": "3", "HOME": "/"}, tmp_path / ".env")
+    assert len(found) == 2
+    assert any("NEWSBOT_TOPK" in f and "did you mean NEWSBOT_TOP_K?" in f for f in found)
+    assert any("NEWSBOT_SEED_DIR" in f and "NEWSBOT_SEEDS_DIR" in f for f in found)
+    # a token's documented name and its NEWSBOT_ alias are both real settings
+    assert unknown_names({"NEWSBOT_DISCORD_TOKEN": "x", "NEWSBOT_WHATEVER_ELSE": "1"}, None) == [
+        "NEWSBOT_WHATEVER_ELSE is set but no setting has that name, so it is ignored"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("env", "platforms"),
+    [
+        ({}, ()),
+        ({"DISCORD_TOKEN": "  "}, ()),  # blank is unset, wherever it is decided
+        ({"DISCORD_TOKEN": "a.b.c"}, ("discord",)),
+        ({"SLACK_BOT_TOKEN": "xoxb-1\n", "DISCORD_TOKEN": "a.b.c"}, ("discord", "slack")),
+    ],
+)
+def test_configured_platforms_are_decided_once(env, platforms):
+    s = Settings(_env_file=None, **env)
+    assert s.platforms == platforms
+
+
+def test_slack_mode_and_its_errors():
+    base = {"SLACK_BOT_TOKEN": " xoxb-1 "}
+    assert Settings(_env_file=None, **base, SLACK_APP_TOKEN="xapp-1").slack_mode() == "socket"
+    assert Settings(_env_file=None, **base, SLACK_SIGNING_SECRET="s").slack_mode() == "http"
+    with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET"):
+        Settings(_env_file=None, **base).slack_mode()
+    with pytest.raises(ConfigError, match="xoxb-"):
+        Settings(_env_file=None, SLACK_BOT_TOKEN="xoxp-1").slack_mode()

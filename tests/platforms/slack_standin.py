@@ -2,8 +2,9 @@
 
 It plays the few parts of Slack the bot talks to:
 
-- the Web API at `{base_url}{method}`: `auth.test`, `chat.postMessage` and
-  `apps.connections.open` (checking for the right kind of token, as Slack does), and
+- the Web API at `{base_url}{method}`: `auth.test`, `chat.postMessage`,
+  `chat.postEphemeral` and `apps.connections.open` (checking for the right kind of
+  token, as Slack does), and
   `ok: false, error: unknown_method` for anything else;
 - `response_url`s at `/response/{name}`;
 - the Socket Mode websocket handed out by `apps.connections.open`, speaking the
@@ -176,6 +177,12 @@ class SlackStandIn:
                     "message": dict(message, type="message", ts=ts, bot_id=BOT_ID),
                 }
             )
+        if method == "chat.postEphemeral":
+            if not token.startswith("xoxb-"):
+                return web.json_response({"ok": False, "error": "not_authed"})
+            if not body.get("user"):
+                return web.json_response({"ok": False, "error": "user_not_in_channel"})
+            return web.json_response({"ok": True, "message_ts": f"1700000000.{next(self._ts):06d}"})
         if method == "apps.connections.open":
             if not token.startswith("xapp-"):
                 return web.json_response({"ok": False, "error": "not_allowed_token_type"})

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
+import sys
 import threading
 import time
 from contextlib import asynccontextmanager
@@ -13,12 +16,14 @@ import discord
 import pytest
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
+from discord.voice_client import VoiceClient
 
 from bot.core import messages
-from bot.core.errors import ConfigError
+from bot.core.errors import ConfigError, NewsbotError
 from bot.core.settings import Settings
 from bot.platforms.discord.app import create_client, invite_url, is_connected, lookup_application_id, run_discord
 from bot.serving.dispatch import Dispatcher
+from bot.serving.service import Service
 from tests.platforms.discord_standin import EPHEMERAL, MESSAGE_CONTENT_INTENT, DiscordStandin
 
 pytestmark = pytest.mark.timeout(60)
@@ -66,9 +71,9 @@ async def eventually(predicate, timeout: float = 5.0):
 
 
 @asynccontextmanager
-async def running_bot(standin: DiscordStandin, engine, **overrides):
+async def running_bot(standin: DiscordStandin, engine, max_pending: int = 32, **overrides):
     settings = settings_for(standin, **overrides)
-    client = create_client(settings, Dispatcher(engine, settings.rate_limit_per_minute))
+    client = create_client(settings, Dispatcher(engine, settings.rate_limit_per_minute, max_pending=max_pending))
     task = asyncio.create_task(run_discord(client, settings))
     try:
         await eventually(lambda: task.done() or client.get_guild(standin.guild_id) is not None, 10)
@@ -344,3 +349,104 @@ async def test_invite_looks_up_the_application_id_with_the_token(standin):
     wrong = settings_for(standin, DISCORD_TOKEN="not-the-token")
     with pytest.raises(ConfigError, match="DISCORD_TOKEN"):
         await asyncio.to_thread(lookup_application_id, wrong)
+
+
+async def test_when_busy_slash_ask_is_told_privately_and_a_mention_plainly(standin, engine, monkeypatch):
+    release = threading.Event()
+    real_ask = engine.ask
+
+    def held_ask(question):  # the first question holds the only place until the test lets it go
+        release.wait(10)
+        return real_ask(question)
+
+    monkeypatch.setattr(engine, "ask", held_ask)
+    async with running_bot(standin, engine, max_pending=1) as client:
+        try:
+            first = standin.mention(CTO_QUESTION)
+            await standin.dispatch("MESSAGE_CREATE", first)
+            await eventually(lambda: client.dispatcher.pending == 1)
+
+            interaction = standin.ask_interaction(CTO_QUESTION)
+            await standin.dispatch("INTERACTION_CREATE", interaction)
+            (followup,) = await standin.wait_request("POST", rf"/webhooks/{standin.app_id}/{interaction['token']}")
+            assert followup.json["content"] == messages.BUSY
+            assert followup.json["flags"] & EPHEMERAL
+            assert not followup.json.get("embeds")
+            # the public "thinking…" message goes first, so the notice is the asker's alone
+            (deleted,) = standin.find(
+                "DELETE", rf"/webhooks/{standin.app_id}/{interaction['token']}/messages/@original", status=204
+            )
+            assert deleted.at <= followup.at
+
+            second = standin.mention(CTO_QUESTION)
+            await standin.dispatch("MESSAGE_CREATE", second)
+            (busy,) = await standin.wait_request("POST", MESSAGES)
+            assert busy.json["content"] == messages.BUSY
+            assert busy.json["message_reference"]["message_id"] == int(second["id"])
+        finally:
+            release.set()
+        replies = await standin.wait_request("POST", MESSAGES, count=2, timeout=20)
+        assert replies[1].json["message_reference"]["message_id"] == int(first["id"])
+        assert_cites_cto(replies[1].json)
+        only_sent(standin)
+
+
+def closed_port_url() -> str:
+    """An address on 127.0.0.1 where nothing listens."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/api/v10"
+
+
+async def test_unreachable_discord_is_an_error_but_not_a_settings_error(standin, engine):
+    settings = settings_for(standin, discord_api_url=closed_port_url())
+    client = create_client(settings, Dispatcher(engine))
+    with pytest.raises(NewsbotError, match=r"Cannot reach Discord at http://127\.0\.0\.1") as caught:
+        await asyncio.wait_for(run_discord(client, settings), 10)
+    assert not isinstance(caught.value, ConfigError)
+    assert "NEWSBOT_DISCORD_API_URL" in str(caught.value)
+    assert client.is_closed()
+
+
+@pytest.mark.parametrize(
+    ("problem", "exit_code"),
+    [("unreachable", 1), ("rejected token", 2)],
+)
+async def test_newsbot_discord_exit_code(standin, engine, problem, exit_code, capsys):
+    """`newsbot discord` returns Service.run's code: 2 means a setting to fix, 1 anything else."""
+    overrides = {"unreachable": {"discord_api_url": closed_port_url()}, "rejected token": {"DISCORD_TOKEN": "nope"}}
+    settings = settings_for(standin, http_host="127.0.0.1", http_port=0, **overrides[problem])
+    code = await asyncio.wait_for(Service(settings, engine, ["discord"], None).run(), 20)
+    assert code == exit_code
+    expected = messages.DISCORD_TOKEN_INVALID if exit_code == 2 else "Cannot reach Discord"
+    assert expected in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("problem", "exit_code"), [("unreachable", 1), ("rejected token", 2)])
+async def test_newsbot_discord_invite_exit_code(standin, tmp_path, problem, exit_code):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_") and k != "DISCORD_TOKEN"}
+    env["DISCORD_TOKEN"] = "nope" if problem == "rejected token" else standin.token
+    env["NEWSBOT_DISCORD_API_URL"] = closed_port_url() if problem == "unreachable" else standin.api_url
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "discord", "invite",
+        cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == exit_code, err
+    assert (b"DISCORD_TOKEN" if exit_code == 2 else b"Cannot reach Discord") in err
+
+
+@pytest.mark.parametrize("level", [logging.INFO, logging.DEBUG])
+def test_missing_voice_libraries_are_debug_not_warning(engine, monkeypatch, caplog, level):
+    """discord.py warns once a process that PyNaCl and davey are missing; this bot has no voice."""
+    monkeypatch.setattr(VoiceClient, "warn_nacl", True)
+    monkeypatch.setattr(VoiceClient, "warn_dave", True)
+    caplog.set_level(level)
+    create_client(Settings(_env_file=None, DISCORD_TOKEN="x.y.z"), Dispatcher(engine))
+    voice = [r for r in caplog.records if "voice will NOT be supported" in r.getMessage()]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    if level == logging.DEBUG:  # still there for whoever debugs
+        assert [(r.name, r.levelname) for r in voice] == [("discord.client", "DEBUG")] * 2
+    else:
+        assert not voice

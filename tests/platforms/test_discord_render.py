@@ -6,6 +6,8 @@ import re
 
 import discord
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.core import messages
 from bot.core.models import Answer, Citation, Reply
@@ -162,3 +164,83 @@ def test_an_answer_renders_as_a_public_embed():
     out = render_reply(Reply("answered", answer), max_question_chars=500)
     assert out.content is None and not out.private
     assert "Rahul Patil." in out.embed.description
+
+
+# Any answer and any outcome: a message Discord accepts, every shown citation whole.
+
+MARKDOWN = "*_~`|>#-[]()\\:<@!&"
+EMOJI = "😀🚀🇮🇩👍🏽✨"
+_words = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")) | st.sampled_from(MARKDOWN + EMOJI)
+)
+# up to ~20,000 characters: a few words repeated
+texts = _words | st.builds(lambda s, n: (s + " ") * n, _words.filter(str.strip), st.integers(1, 2000))
+_name_chars = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zl", "Zp")) | st.sampled_from(MARKDOWN)
+# short names, and names near 255 characters, the longest most file systems allow
+file_names = st.text(alphabet=_name_chars, min_size=1, max_size=40) | st.builds(
+    lambda s, n: (s * 255)[:n], st.text(alphabet=_name_chars, min_size=1, max_size=20), st.integers(150, 255)
+)
+
+
+@st.composite
+def answers(draw) -> Answer:
+    sources = draw(st.lists(file_names, min_size=1, max_size=60, unique=True))
+    titles = {s: draw(texts) for s in sources}
+    spread = draw(st.booleans())  # each citation from the next file, or files drawn at random
+    citations = []
+    for rank in range(1, draw(st.integers(0, 60)) + 1):
+        source = sources[(rank - 1) % len(sources)] if spread else draw(st.sampled_from(sources))
+        text = draw(texts)
+        highlight = draw(st.sampled_from(["", text, text[: len(text) // 2]]))
+        citations.append(Citation(rank, source, titles[source], text, highlight, draw(st.floats(-1, 1))))
+    return Answer(draw(texts), True, tuple(citations))
+
+
+@st.composite
+def replies(draw) -> Reply:
+    kind = draw(st.sampled_from(["answered", "declined", "rate_limited", "busy", "error", "shutting_down"]))
+    if kind == "answered":
+        return Reply(kind, draw(answers()))
+    if kind == "declined":
+        reason = draw(st.sampled_from(["not_covered", "empty", "too_long"]))
+        return Reply(kind, Answer(draw(texts), False, reason=reason))
+    return Reply(kind, retry_after=draw(st.integers(0, 3600)) if kind == "rate_limited" else 0)
+
+
+def shown_ranks(embed: discord.Embed) -> list[int]:
+    """The [n] of each quote in the description: one quote a paragraph, each opening with its marker."""
+    ranks = []
+    for quote in embed.description.split("\n\n"):
+        found = re.match(r"\*\*\[(\d+)\]\*\* ", quote)
+        assert found, quote[:80]
+        ranks.append(int(found.group(1)))
+    return ranks
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(reply=replies())
+def test_any_reply_renders_within_discord_limits(reply):
+    out = render_reply(reply, max_question_chars=500)
+    if out.embed is None:
+        assert out.content and len(out.content) <= 2000
+        public = reply.kind == "answered" or (reply.kind == "declined" and reply.answer.reason == "not_covered")
+        assert out.private is not public  # only "not covered" is worth the channel; the rest is the asker's
+        return
+    embed = out.embed
+    assert_within_discord_limits(embed)
+    assert out.content is None and not out.private
+    assert len(embed.footer.text or "") <= 2048
+    citations = reply.answer.passages
+    shown = shown_ranks(embed)
+    assert shown == list(range(1, len(shown) + 1)) and shown  # the first citations, in order, at least one
+    source_lines = sources_text(embed).splitlines()
+    cited = {
+        int(n)
+        for line in source_lines
+        for n in re.findall(r"\[(\d+)\]", re.match(r"\*\*((?:\[\d+\])+)\*\*", line).group(1))
+    }
+    assert cited == set(shown)
+    for c in citations[: len(shown)]:  # each shown citation's file is named in full
+        assert any(c.source in line or discord.utils.escape_markdown(c.source) in line for line in source_lines)
+    hidden = len(citations) - len(shown)
+    assert embed.footer.text == (messages.DISCORD_MORE_PASSAGES.format(count=hidden) if hidden else None)

@@ -165,6 +165,28 @@ def test_many_long_citations_fit_slacks_limits_without_cutting_any():
     assert not any(f"[{len(shown) + 1}]" in t for t in texts(message))
 
 
+def test_a_huge_file_name_is_shortened_within_the_limit():
+    # found by the property test: a 3,000-character name made a 3,006-character source line
+    answer = Answer("q", True, (cite(1, source="0" * 3000 + ".txt", title=""),))
+    message = render_answer(answer)
+    within_limits(message)
+    (line,) = source_lines(message)
+    assert line.startswith("[1] `000") and line.endswith("…`")
+
+
+def test_one_article_cited_very_often_keeps_its_source_line_within_the_limit():
+    # 700 markers on one source line would be ~4,000 characters: whole citations go instead
+    citations = tuple(cite(i, highlight=f"Fact {i}.") for i in range(1, 701))
+    message = render_answer(Answer("q", True, citations))
+    within_limits(message)
+    (line,) = source_lines(message)
+    shown = [int(n) for n in re.findall(r"\[(\d+)\]", line)]
+    assert shown == list(range(1, len(shown) + 1)) and len(shown) > 100
+    assert messages.SLACK_MORE_CITATIONS.format(count=700 - len(shown)) in texts(message)
+    assert f"Fact {len(shown)}. [{len(shown)}]" in sections(message)
+    assert f"[{len(shown) + 1}]" not in sections(message)
+
+
 def test_an_overlong_question_echo_is_cut_within_the_limit():
     answer = Answer("&" * 4000, True, (cite(1),))
     message = render_answer(answer, echo_question=True)
@@ -176,6 +198,7 @@ def test_an_overlong_question_echo_is_cut_within_the_limit():
     "reply, expected, public",
     [
         (Reply("rate_limited", retry_after=42), messages.RATE_LIMITED.format(seconds=42), False),
+        (Reply("busy"), messages.BUSY, False),
         (Reply("error"), messages.APOLOGY, False),
         (Reply("shutting_down"), messages.SHUTTING_DOWN, False),
         (Reply("declined", Answer("", False, reason="empty")), messages.EMPTY_QUESTION, False),

@@ -1,6 +1,8 @@
 """Answers from the real engine over the seed articles."""
 
+from bot.retrieval.config import RetrievalConfig
 from bot.retrieval.engine import Engine
+from bot.retrieval.search import search
 from tests.conftest import make_settings
 
 
@@ -12,9 +14,38 @@ def test_an_english_question_finds_an_indonesian_only_fact(seeds_engine):
     assert "1,3 juta GPU" in answer.passages[0].text
 
 
-def test_an_indonesian_question_finds_an_english_passage(seeds_engine):
-    answer = seeds_engine.ask("Apa yang diumumkan oleh ajakan 'Join the AI Evolution'?")
-    assert all("Join the AI Evolution" not in c.text for c in answer.passages)  # footer never quoted
+ROTTERDAM = (
+    "Rotterdam Opens A Cycling Bridge Over The Maas\n\n"
+    "Rotterdam opened a cycling bridge of 820 metres across the Maas river on Friday. "
+    "The bridge cost 95 million euros and is expected to carry 30,000 cyclists a day.\n"
+)
+BERAS = (
+    "Harga Beras Naik di Surabaya\n\n"
+    "Harga beras medium di Surabaya naik menjadi Rp 14.000 per kilogram pekan ini. "
+    "Pedagang di Pasar Wonokromo menyebut pasokan dari Lamongan berkurang karena banjir.\n"
+)
+KERETA = (
+    "Kereta Cepat Menambah Jadwal Akhir Pekan\n\n"
+    "Kereta cepat Jakarta-Bandung menambah 12 perjalanan setiap akhir pekan mulai bulan depan. "
+    "Tiket termurah dijual seharga Rp 200.000.\n"
+)
+
+
+def test_an_indonesian_question_finds_an_english_passage(corpus, embedder):
+    for name, text in (("rotterdam.txt", ROTTERDAM), ("beras.txt", BERAS), ("kereta.txt", KERETA)):
+        (corpus / "seeds" / name).write_text(text, encoding="utf-8")
+    engine = Engine.open(make_settings(corpus), embedder=embedder)
+    answer = engine.ask("Berapa panjang jembatan sepeda yang dibuka di Rotterdam?")
+    assert answer.answered
+    assert answer.passages[0].source == "rotterdam.txt"
+    assert "820 metres" in answer.passages[0].highlight
+
+
+def test_page_footers_are_never_indexed(seeds_engine):
+    # 001 ends with "Call to Action: Join the AI Evolution" and "Write A Comment"
+    texts = [p.text for p in seeds_engine.data.passages]
+    assert any("Rahul Patil" in t for t in texts)
+    assert not any("Join the AI Evolution" in t or "Write A Comment" in t for t in texts)
 
 
 def test_answer_shape(seeds_engine):
@@ -52,10 +83,14 @@ def test_the_same_fact_in_two_languages_does_not_crowd_out_the_rest(seeds_engine
 
 
 def test_top_k_setting(tmp_path, embedder, seeds_engine):
-    engine = Engine(make_settings(tmp_path, top_k=1), embedder, seeds_engine.data)
+    engine = Engine(RetrievalConfig.from_settings(make_settings(tmp_path, top_k=1)), embedder, seeds_engine.data)
     assert len(engine.ask("What does Scale AI do?").passages) == 1
 
 
-def test_a_stricter_relevance_setting_declines_more(tmp_path, embedder, seeds_engine):
-    engine = Engine(make_settings(tmp_path, min_relevance=0.5), embedder, seeds_engine.data)
-    assert not engine.ask("What does Scale AI do?").answered
+def test_the_relevance_setting_is_the_line_between_answering_and_declining(tmp_path, embedder, seeds_engine):
+    """Thresholds a hair (0.001) either side of this question's own relevance: no model score is assumed."""
+    question = "What does Scale AI do?"
+    relevance = search(seeds_engine.data, embedder.query(question), question, 3).relevance
+    for threshold, answered in ((relevance - 0.001, True), (relevance + 0.001, False)):
+        config = RetrievalConfig.from_settings(make_settings(tmp_path, min_relevance=round(threshold, 6)))
+        assert Engine(config, embedder, seeds_engine.data).ask(question).answered is answered

@@ -7,6 +7,7 @@ import os
 import pytest
 
 from bot.core.errors import SeedsError
+from bot.retrieval.config import RetrievalConfig
 from bot.retrieval.engine import Engine
 from bot.retrieval.store import load_index, read_manifest
 from tests.conftest import make_settings
@@ -18,6 +19,10 @@ GAMMA = "Kopi Luwak Menjadi Ekspor Utama\n\nEkspor kopi luwak naik tiga kali lip
 
 def write(corpus, name, text):
     (corpus / "seeds" / name).write_text(text, encoding="utf-8")
+
+
+def make_config(corpus, **overrides) -> RetrievalConfig:
+    return RetrievalConfig.from_settings(make_settings(corpus, **overrides))
 
 
 def open_engine(corpus, embedder, **overrides):
@@ -79,7 +84,7 @@ def test_a_model_change_rebuilds(corpus, embedder):
     manifest = json.load(open(manifest_path))
     manifest["model"] = "some-other-model"
     json.dump(manifest, open(manifest_path, "w"))
-    engine = Engine(make_settings(corpus), embedder)
+    engine = Engine(make_config(corpus), embedder)
     report = engine.refresh()
     assert "embedding model changed from some-other-model" in report.rebuilt_because
     assert read_manifest(corpus / "index")["model"] == embedder.name
@@ -88,7 +93,7 @@ def test_a_model_change_rebuilds(corpus, embedder):
 def test_a_chunking_change_rebuilds(corpus, embedder):
     write(corpus, "a.txt", ALPHA)
     open_engine(corpus, embedder)
-    engine = Engine(make_settings(corpus, chunk_max_chars=200), embedder)
+    engine = Engine(make_config(corpus, chunk_max_chars=200), embedder)
     assert engine.refresh().rebuilt_because == "chunking settings changed"
 
 
@@ -114,7 +119,7 @@ def test_unreadable_files_are_skipped_and_named(corpus, embedder, caplog):
     (corpus / "seeds" / "latin1.txt").write_bytes(
         "Berita tentang caf\u00e9 di Bandung yang ramai sekali.".encode("latin-1")
     )
-    engine = Engine(make_settings(corpus), embedder)
+    engine = Engine(make_config(corpus), embedder)
     with caplog.at_level(logging.WARNING):
         report = engine.refresh()
     assert "Skipped empty.txt: the file is empty" in caplog.text

@@ -6,6 +6,7 @@ import sys
 import pytest
 
 from bot.core.errors import ModelError
+from bot.retrieval.config import RetrievalConfig
 from bot.retrieval.embedding import SentenceTransformerEmbedder, load_embedder
 from bot.retrieval.engine import Engine
 from tests.conftest import make_settings
@@ -34,7 +35,7 @@ def test_minilm_from_a_local_folder_builds_and_answers(corpus, minilm):
 def test_switching_to_the_bundled_model_rebuilds(corpus, minilm, embedder):
     (corpus / "seeds" / "b.txt").write_text(BETA, encoding="utf-8")
     Engine.open(make_settings(corpus, embedding_model=str(gt.get_model_path())), embedder=minilm)
-    report = Engine(make_settings(corpus), embedder).refresh()
+    report = Engine(RetrievalConfig.from_settings(make_settings(corpus)), embedder).refresh()
     assert "embedding model changed" in report.rebuilt_because
 
 

@@ -165,7 +165,15 @@ def test_missing_seeds_folder(tmp_path):
     assert out.returncode == 1
     ok, detail, fix = checks["seeds"]
     assert not ok and "does not exist" in detail and "NEWSBOT_SEEDS_DIR" in fix
-    assert not checks["index"][0] and "newsbot index" in checks["index"][2]
+    # `newsbot index` would fail too: the fix says to mend the seeds folder first
+    assert not checks["index"][0] and checks["index"][2].startswith("Fix the seeds folder first")
+
+
+def test_a_misspelt_setting_fails_its_own_check(indexed):
+    out, checks = doctor(indexed, **GOOD_TOKENS, NEWSBOT_TOPK="5")
+    assert out.returncode == 1
+    ok, detail, fix = checks["setting names"]
+    assert not ok and "NEWSBOT_TOPK" in detail and "NEWSBOT_TOP_K" in detail and ".env.example" in fix
 
 
 def test_missing_index_says_run_newsbot_index(indexed, tmp_path):

@@ -11,15 +11,25 @@ import signal
 import socket
 import sys
 import time
+from collections import Counter, defaultdict
 from urllib.parse import urlencode
 
 import aiohttp
 import pytest
 from aiohttp import web
 
+from bot.core import messages
 from tests.platforms.discord_standin import DiscordStandin
 from tests.platforms.slack_standin import SlackStandIn
-from tests.platforms.test_slack import BOT_TOKEN, SECRET, command_payload, event_payload, mention, signature_headers
+from tests.platforms.test_slack import (
+    APP_TOKEN,
+    BOT_TOKEN,
+    SECRET,
+    command_payload,
+    event_payload,
+    mention,
+    signature_headers,
+)
 
 DISCORD_TOKEN = "MTMwMDAwMDAwMDAwMDAwMDAw.GsTand.in-token-for-the-local-discord-0123"
 NEW_ARTICLE = (
@@ -69,8 +79,8 @@ class Bot:
 @pytest.fixture
 def workdir(tmp_path, seeds_engine):
     """The seeds and an index already built for them (copied from the session engine)."""
-    shutil.copytree(seeds_engine.settings.seeds_dir, tmp_path / "seeds")
-    shutil.copytree(seeds_engine.settings.index_dir, tmp_path / "index", symlinks=True)
+    shutil.copytree(seeds_engine.config.seeds_dir, tmp_path / "seeds")
+    shutil.copytree(seeds_engine.config.index_dir, tmp_path / "index", symlinks=True)
     return tmp_path
 
 
@@ -209,8 +219,9 @@ async def test_serve_both_platforms_health_metrics_and_logs(workdir, slack, disc
         assert BOT_TOKEN not in bot.log and SECRET not in bot.log and DISCORD_TOKEN not in bot.log
 
 
-async def test_sigterm_lets_the_question_in_flight_finish(workdir, slack):
-    """The answer is being delivered when SIGTERM arrives: it is delivered, then exit 0."""
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+async def test_a_signal_lets_the_question_in_flight_finish(workdir, slack, sig):
+    """The answer is being delivered when the signal arrives: it is delivered, then exit 0."""
     arrived = asyncio.Event()
     release = asyncio.Event()
     delivered = []
@@ -233,11 +244,16 @@ async def test_sigterm_lets_the_question_in_flight_finish(workdir, slack):
             await wait_ready(bot, session)
             await slash(session, bot, "What does Scale AI do?", f"http://127.0.0.1:{port}/hold")
             await asyncio.wait_for(arrived.wait(), 15)
-            bot.proc.send_signal(signal.SIGTERM)
-            await asyncio.sleep(1.0)
-            assert bot.proc.returncode is None  # still waiting for the delivery
+            bot.proc.send_signal(sig)
+            await bot.wait_log(r"stopping: waiting up to 10s for 1 question")
             status, body = await bot.get(session, "/readyz")
             assert status == 503 and json.loads(body)["accepting"] is False
+            # a later question, answered "restarting" while the first delivery is held, shows
+            # the service is still draining (not merely slow to exit)
+            assert await slash(session, bot, "Who is Anthropic's new CTO?", slack.response_url("late")) == 200
+            (late,) = await slack.wait_calls("response", 1, timeout=15)
+            assert late.body["text"] == messages.SHUTTING_DOWN
+            assert bot.proc.returncode is None and len(delivered) == 1
             release.set()
             code = await asyncio.wait_for(bot.proc.wait(), 20)
         finally:
@@ -246,6 +262,8 @@ async def test_sigterm_lets_the_question_in_flight_finish(workdir, slack):
             await runner.cleanup()
     assert code == 0, bot.log[-2000:]
     assert "Scale AI" in json.dumps(delivered[0]) and "[1]" in json.dumps(delivered[0])
+    assert len(delivered) == 1 and len(slack.calls_to("response")) == 1  # the process is gone: final counts
+    assert "stopped" in [r["message"] for r in bot.log_records()]
 
 
 async def ask_until(session, bot, slack, question: str, source: str, timeout: float = 60) -> dict:
@@ -278,10 +296,10 @@ async def test_a_new_article_is_answerable_without_restart_by_watching(workdir, 
 
 
 async def test_sighup_reindexes_while_questions_are_answered(workdir, slack):
-    # a long new article keeps the re-index busy for a while
+    # a long new article (about 20 passages) keeps the re-index busy for a second or more
     long_article = NEW_ARTICLE + "\n".join(
         f"In week {i} the robots picked {i * 37} kilograms of coffee cherries on the slopes near Lembang."
-        for i in range(1, 200)
+        for i in range(1, 80)
     )
     async with aiohttp.ClientSession() as session:
         bot = await start_bot(workdir, slack=slack)
@@ -336,3 +354,182 @@ async def test_no_secret_in_logs_of_a_failing_api_call(workdir, slack):
     failures = [r for r in bot.log_records() if r["level"] == "ERROR" and "traceback" in r]
     assert any("invalid_auth" in r["traceback"] for r in failures)  # the failure was logged in full
     assert BOT_TOKEN not in bot.log and SECRET not in bot.log
+
+
+# ---------------------------------------------------------------- backpressure and shutdown
+
+FLOOD = 120  # past the default bound of 32 questions waiting or running
+QUESTIONS = (
+    "Who is Anthropic's new CTO?",
+    "Siapa CTO baru Anthropic?",
+    "How old is Alexandr Wang?",
+    "How do I bake sourdough bread?",
+)
+
+
+def reply_kind(body: dict) -> str:
+    text = body.get("text", "")
+    if text == messages.BUSY:
+        return "busy"
+    if text == messages.SHUTTING_DOWN:
+        return "restarting"
+    if text == messages.NOT_COVERED:
+        return "declined"
+    if "[1]" in json.dumps(body, ensure_ascii=False):
+        return "answered"
+    return f"other: {text[:80]}"
+
+
+def replies_by_name(slack) -> dict[str, list[dict]]:
+    """Every response_url message the stand-in received, by the response_url's name."""
+    out: dict[str, list[dict]] = defaultdict(list)
+    for call in slack.calls_to("response"):
+        out[call.path.rsplit("/", 1)[1]].append(call.body)
+    return out
+
+
+async def flood(session, bot: Bot, slack, count: int, prefix: str) -> list[str]:
+    """`count` slash commands at once; the names of those acknowledged with a 200."""
+    names = [f"{prefix}-{i}" for i in range(count)]
+    statuses = await asyncio.gather(
+        *(slash(session, bot, QUESTIONS[i % len(QUESTIONS)], slack.response_url(n)) for i, n in enumerate(names)),
+        return_exceptions=True,
+    )
+    return [n for n, status in zip(names, statuses, strict=True) if status == 200]
+
+
+def assert_one_reply_each(slack, acked: list[str], allowed: set[str]) -> Counter:
+    replies = replies_by_name(slack)
+    assert sorted(replies) == sorted(acked), "an acked command got no reply, or an unknown one got one"
+    assert [n for n, r in replies.items() if len(r) != 1] == []
+    kinds = Counter(reply_kind(r[0]) for r in replies.values())
+    assert set(kinds) <= allowed, kinds
+    return kinds
+
+
+async def test_a_flood_of_slash_commands_is_bounded_and_each_gets_one_reply(workdir, slack):
+    async with aiohttp.ClientSession() as session:
+        bot = await start_bot(workdir, slack=slack, NEWSBOT_MAX_PENDING_QUESTIONS="8")
+        try:
+            await wait_ready(bot, session)
+            acked = await flood(session, bot, slack, FLOOD, "flood")
+            assert len(acked) == FLOOD
+            await slack.wait_calls("response", FLOOD, timeout=60)
+            _, text = await bot.get(session, "/metrics")
+        finally:
+            code = await stop(bot)
+    assert code == 0, bot.log[-3000:]
+    # the process has exited: these counts are final
+    kinds = assert_one_reply_each(slack, acked, {"answered", "declined", "busy"})
+    assert kinds["busy"] > 0 and kinds["answered"] + kinds["declined"] > 0, kinds
+    for outcome in ("busy", "answered", "declined"):
+        assert (metric(text, "newsbot_questions_total", platform="slack", outcome=outcome) or 0) == kinds[outcome]
+    busy = [r[0] for r in replies_by_name(slack).values() if reply_kind(r[0]) == "busy"]
+    assert {r["response_type"] for r in busy} == {"ephemeral"}
+    logged = Counter(r["outcome"] for r in bot.log_records() if r["message"] == "question")
+    assert logged == Counter({k: v for k, v in kinds.items() if v})
+
+
+async def test_sigterm_with_a_backlog_gives_every_acked_command_one_reply(workdir, slack):
+    async with aiohttp.ClientSession() as session:
+        bot = await start_bot(workdir, slack=slack, NEWSBOT_SHUTDOWN_GRACE_SECONDS="0.2")
+        try:
+            await wait_ready(bot, session)
+            acked = await flood(session, bot, slack, FLOOD, "backlog")
+            bot.proc.send_signal(signal.SIGTERM)
+            code = await asyncio.wait_for(bot.proc.wait(), 30)
+        finally:
+            await stop(bot)
+    assert code == 0, bot.log[-3000:]
+    kinds = assert_one_reply_each(slack, acked, {"answered", "declined", "busy", "restarting"})
+    assert kinds["restarting"] > 0, kinds
+    assert "told to ask again" in bot.log
+
+
+class WatchedSlack(SlackStandIn):
+    """The Slack stand-in, noting whether a websocket was open when each reply arrived, and
+    able to refuse new websockets (Slack's Socket Mode endpoint down)."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.socket_open_at_reply: list[bool] = []
+        self.refuse_sockets = False
+
+    async def _response_url(self, request):
+        self.socket_open_at_reply.append(self.socket is not None)
+        return await super()._response_url(request)
+
+    async def _socket(self, request):
+        if self.refuse_sockets:
+            return web.Response(status=503, text="unavailable")
+        return await super()._socket(request)
+
+
+@pytest.fixture
+async def watched_slack():
+    standin = await WatchedSlack().start()
+    yield standin
+    await standin.close()
+
+
+async def test_grace_running_out_answers_restarting_before_the_socket_closes(workdir, watched_slack):
+    """Socket Mode, questions queued past a 0.2 s grace: each acked one gets its answer or
+    "restarting", delivered while the connection to Slack is still open; then exit 0."""
+    slack = watched_slack
+    async with aiohttp.ClientSession() as session:
+        bot = await start_bot(workdir, slack=slack, SLACK_APP_TOKEN=APP_TOKEN, NEWSBOT_SHUTDOWN_GRACE_SECONDS="0.2")
+        try:
+            assert (await wait_ready(bot, session))["slack"] is True
+            names = [f"socket-{i}" for i in range(40)]
+            envelopes = [
+                await slack.send_envelope(
+                    "slash_commands", command_payload(QUESTIONS[i % len(QUESTIONS)], slack.response_url(name))
+                )
+                for i, name in enumerate(names)
+            ]
+            await asyncio.gather(*(slack.wait_ack(e, timeout=15) for e in envelopes))
+            bot.proc.send_signal(signal.SIGTERM)
+            code = await asyncio.wait_for(bot.proc.wait(), 30)
+        finally:
+            await stop(bot)
+    assert code == 0, bot.log[-3000:]
+    kinds = assert_one_reply_each(slack, names, {"answered", "declined", "busy", "restarting"})
+    assert kinds["restarting"] > 0, kinds
+    assert slack.socket_open_at_reply == [True] * len(names)
+    warning = next(r for r in bot.log_records() if "told to ask again" in r["message"])
+    assert warning["level"] == "WARNING"
+    assert re.search(r"(\d+) told to ask again", warning["message"]).group(1) == str(kinds["restarting"])
+
+
+async def test_readyz_turns_503_when_the_slack_socket_drops(workdir, watched_slack):
+    slack = watched_slack
+    async with aiohttp.ClientSession() as session:
+        bot = await start_bot(workdir, slack=slack, SLACK_APP_TOKEN=APP_TOKEN)
+        try:
+            assert await wait_ready(bot, session) == {"index": True, "slack": True, "accepting": True}
+            slack.refuse_sockets = True  # Slack's end is down: reconnecting fails
+            await slack.socket.close()
+            deadline = time.monotonic() + 15
+            while (status_body := await bot.get(session, "/readyz"))[0] != 503 and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            status, body = status_body
+            assert status == 503 and json.loads(body) == {"index": True, "slack": False, "accepting": True}
+            status, _ = await bot.get(session, "/healthz")
+            assert status == 200  # alive, just not ready
+        finally:
+            code = await stop(bot)
+    assert code == 0, bot.log[-3000:]
+
+
+async def test_unreachable_slack_exits_1_naming_the_address(workdir):
+    port = free_port()  # nobody listens there
+    bot = await start_bot(
+        workdir,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_APP_TOKEN=APP_TOKEN,
+        NEWSBOT_SLACK_API_URL=f"http://127.0.0.1:{port}/api/",
+    )
+    code = await asyncio.wait_for(bot.proc.wait(), 60)
+    assert code == 1, bot.log[-3000:]
+    assert f"127.0.0.1:{port}" in bot.log and "NEWSBOT_SLACK_API_URL" in bot.log
+    assert "Traceback" not in bot.log and BOT_TOKEN not in bot.log and APP_TOKEN not in bot.log

@@ -19,7 +19,7 @@ from discord.gateway import DiscordWebSocket
 from discord.http import HTTPClient, Route
 
 from bot.core import messages
-from bot.core.errors import ConfigError
+from bot.core.errors import ConfigError, NewsbotError
 from bot.core.settings import Settings
 from bot.platforms.discord.render import Outgoing, render_reply
 from bot.serving.dispatch import Dispatcher
@@ -38,6 +38,22 @@ PERMISSIONS = discord.Permissions(
 )
 SCOPES = ("bot", "applications.commands")
 ANSWERED_TYPES = (discord.MessageType.default, discord.MessageType.reply)
+
+
+class _VoiceLibrariesMissing(logging.Filter):
+    """discord.py warns at start-up that PyNaCl and davey (voice) are not installed. This
+    bot has no voice, so those lines are DEBUG: seen only when DEBUG logging is on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if record.levelno != logging.WARNING or "voice" not in text or "not installed" not in text:
+            return True
+        record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
+        # the logger's level was checked for WARNING; check it again for what the record now is
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+VOICE_NOISE = _VoiceLibrariesMissing()
 
 
 def intents() -> discord.Intents:
@@ -180,6 +196,7 @@ def apply_addresses(settings: Settings) -> None:
 def create_client(settings: Settings, dispatcher: Dispatcher) -> discord.Client:
     """A client ready for `run_discord`: auto-sharded when NEWSBOT_DISCORD_SHARD_COUNT is set."""
     apply_addresses(settings)
+    logging.getLogger("discord.client").addFilter(VOICE_NOISE)  # once: a logger keeps one copy of a filter
     options = {"intents": intents(), "allowed_mentions": NO_MENTIONS, "max_messages": None}
     if settings.discord_shard_count:
         return ShardedNewsbotClient(settings, dispatcher, shard_count=settings.discord_shard_count, **options)
@@ -195,7 +212,8 @@ def _token(settings: Settings) -> str:
 
 async def run_discord(client: discord.Client, settings: Settings) -> None:
     """Log in and stay connected (reconnecting and resuming as needed) until the client
-    is closed. Problems a person must fix raise ConfigError with the fix in its message."""
+    is closed. A token Discord rejects raises ConfigError (exit 2: a setting to fix); a
+    Discord that cannot be reached raises NewsbotError (exit 1), both naming the fix."""
     token = _token(settings)
     try:
         try:
@@ -203,7 +221,7 @@ async def run_discord(client: discord.Client, settings: Settings) -> None:
         except discord.LoginFailure:
             raise ConfigError(messages.DISCORD_TOKEN_INVALID) from None
         except (aiohttp.ClientConnectionError, OSError) as exc:
-            raise ConfigError(messages.DISCORD_UNREACHABLE.format(url=Route.BASE, detail=exc)) from None
+            raise NewsbotError(messages.DISCORD_UNREACHABLE.format(url=Route.BASE, detail=exc)) from None
         try:
             await client.connect(reconnect=True)
         except discord.ConnectionClosed as exc:
@@ -226,7 +244,7 @@ async def fetch_application_id(settings: Settings) -> int:
     except discord.LoginFailure:
         raise ConfigError(messages.DISCORD_TOKEN_INVALID) from None
     except (aiohttp.ClientConnectionError, OSError) as exc:
-        raise ConfigError(messages.DISCORD_UNREACHABLE.format(url=Route.BASE, detail=exc)) from None
+        raise NewsbotError(messages.DISCORD_UNREACHABLE.format(url=Route.BASE, detail=exc)) from None
     finally:
         await http.close()
 

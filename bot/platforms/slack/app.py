@@ -1,12 +1,15 @@
 """The Slack edge: a Bolt AsyncApp that turns /ask, mentions and DMs into dispatcher calls.
 
-HTTP mode: `add_http_routes` puts POST /slack/events on the service's aiohttp app; Bolt
-checks the signature (v0, HMAC-SHA256, 5-minute window) before any listener runs.
-Socket Mode: `start_socket_mode` connects with the aiohttp-based handler.
+HTTP mode: `add_http_routes` puts POST /slack/events on the service's aiohttp app. The
+signature (v0, HMAC-SHA256, 5-minute window) is checked before the body is parsed, so a
+stranger's request costs a 401 and one log line; a signed body that is not a Slack
+payload is a 400. Socket Mode: `start_socket_mode` connects with the aiohttp handler.
 
-Everything slow happens after Slack has been acknowledged: Bolt acks events before the
-listener runs, the slash command listener calls `ack()` first, and the dispatcher runs
-the engine in a thread. Rendering (escaping, Block Kit limits) is in `slack_render`.
+Each request is taken once: a Slack retry (same event_id) or a replayed request (same
+signature) is acknowledged and not answered again. Everything slow happens after Slack
+has been acknowledged: Bolt acks events before the listener runs, the slash command
+listener calls `ack()` first, and the dispatcher runs the engine off the event loop.
+Rendering (escaping, Block Kit limits) is in `render`.
 """
 
 from __future__ import annotations
@@ -15,13 +18,15 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Protocol
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -29,23 +34,29 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.core import messages
 from bot.core.errors import ConfigError, NewsbotError
-from bot.core.models import Reply
+from bot.core.models import Answer, Reply
 from bot.platforms.slack.render import clean_question, is_public, render_reply, render_text
 from bot.serving.dispatch import Dispatcher
 
 log = logging.getLogger("newsbot.slack")
+
+# slack_bolt and slack_sdk log under their own names, which the logging set-up keeps at
+# WARNING unless NEWSBOT_LOG_LEVEL=DEBUG: their session and retry chatter is debugging detail.
+BOLT_LOGGER = "slack_bolt.AsyncApp"
+SOCKET_LOGGER = "slack_sdk.socket_mode.aiohttp"
 
 PLATFORM = "slack"
 EVENTS_PATH = "/slack/events"
 DEFAULT_API_URL = "https://slack.com/api/"
 
 
-# ---------------------------------------------------------------- settings
+# ---------------------------------------------------------------- Web API client
 
 
 def _retry_handlers() -> list:
@@ -61,32 +72,83 @@ def _api_url(settings) -> str:
     return url if url.endswith("/") else url + "/"  # slack_sdk joins by concatenation
 
 
-# ---------------------------------------------------------------- de-duplication
+def _bolt_app(settings) -> AsyncApp:
+    """Bolt with the bot token, its Web API client pointed at `slack_api_url`, with retries.
+
+    Bolt gets the token rather than a client of ours: given a client while SLACK_BOT_TOKEN
+    is in the environment, it warns at every start that the token will be unused.
+    """
+    app = AsyncApp(
+        name="newsbot",
+        token=settings.secret("slack_bot_token"),
+        signing_secret=settings.secret("slack_signing_secret"),
+        process_before_response=False,  # ack first, answer afterwards
+        logger=logging.getLogger(BOLT_LOGGER),
+    )
+    app.client.base_url = _api_url(settings)
+    app.client.retry_handlers = _retry_handlers()
+    return app
 
 
-class SeenEvents:
-    """Event ids already taken, so a Slack retry (X-Slack-Retry-Num) is not answered twice.
+# ---------------------------------------------------------------- once only
 
-    Bounded and time-limited: Slack retries within minutes, never hours.
+
+class FirstTime(Protocol):
+    """What the edge needs from a de-duplication store (a shared one can replace SeenKeys)."""
+
+    def first_time(self, key: str) -> bool: ...
+
+
+class SeenKeys:
+    """Keys already taken (event ids, request signatures), in memory, bounded in size and age.
+
+    An hour covers Slack's retries (minutes apart) and a signature's life (the signing
+    window either side of our clock); older keys are forgotten.
     """
 
-    def __init__(self, max_size: int = 5000, ttl: float = 3600.0, clock=time.monotonic):
+    def __init__(self, max_size: int = 10_000, ttl: float = 3600.0, clock: Callable[[], float] = time.monotonic):
         self.max_size = max_size
         self.ttl = ttl
         self._clock = clock
         self._seen: OrderedDict[str, float] = OrderedDict()
 
-    def first_time(self, event_id: str) -> bool:
+    def first_time(self, key: str) -> bool:
         now = self._clock()
         while self._seen and (len(self._seen) >= self.max_size or now - next(iter(self._seen.values())) > self.ttl):
             self._seen.popitem(last=False)
-        if event_id in self._seen:
+        if key in self._seen:
             return False
-        self._seen[event_id] = now
+        self._seen[key] = now
         return True
 
 
-# ---------------------------------------------------------------- the app
+def _once_keys(req: AsyncBoltRequest, body: dict) -> list[tuple[str, str]]:
+    """What makes a request one already taken: its signature (HTTP mode), its event id."""
+    keys = []
+    signature = req.headers.get("x-slack-signature", [""])[0]
+    if req.mode == "http" and signature:
+        keys.append(("a replayed request", "signature:" + signature))
+    event_id = body.get("event_id")
+    if isinstance(event_id, str) and event_id:
+        keys.append((f"a retried event {event_id[:40]}", "event:" + event_id))
+    return keys
+
+
+def _once_only(seen: FirstTime):
+    """Bolt middleware: a retried event or a replayed request is acknowledged, not answered again."""
+
+    async def once_only(req: AsyncBoltRequest, body: dict, next_) -> BoltResponse | None:
+        for what, key in _once_keys(req, body):
+            if not seen.first_time(key):
+                log.info("skipped %s", what)
+                return BoltResponse(status=200, body="")
+        await next_()
+        return None
+
+    return once_only
+
+
+# ---------------------------------------------------------------- answering
 
 
 Send = Callable[[dict, Reply], Awaitable[None]]
@@ -102,15 +164,19 @@ class _Answerer:
     async def __call__(self, user: str, question: str, send: Send, *, echo: bool) -> None:
         try:
             reply = await self.dispatcher.ask(PLATFORM, user, question)
-            message = render_reply(
-                reply,
-                question=question,
-                max_question_chars=self.settings.max_question_chars,
-                echo_question=echo,
-            )
+            message = self.render(reply, question, echo=echo)
         except Exception:
             log.exception("could not answer a Slack question")
             reply, message = Reply("error"), render_text(messages.APOLOGY)
+        await self.deliver(send, message, reply)
+
+    def render(self, reply: Reply, question: str, *, echo: bool = False) -> dict:
+        return render_reply(
+            reply, question=question, max_question_chars=self.settings.max_question_chars, echo_question=echo
+        )
+
+    async def deliver(self, send: Send, message: dict, reply: Reply) -> None:
+        """Send the message; if that fails, try the apology once."""
         try:
             await send(message, reply)
             return
@@ -123,32 +189,37 @@ class _Answerer:
                 log.exception("could not deliver the apology either")
 
 
-def create_app(settings, dispatcher: Dispatcher) -> AsyncApp:
-    """The Bolt app with its listeners; its WebClient talks to `slack_api_url`."""
-    client = AsyncWebClient(
-        token=settings.secret("slack_bot_token"),
-        base_url=_api_url(settings),
-        retry_handlers=_retry_handlers(),
-        logger=logging.getLogger("newsbot.slack.web"),
-    )
-    app = AsyncApp(
-        name="newsbot",
-        client=client,
-        signing_secret=settings.secret("slack_signing_secret"),
-        process_before_response=False,  # ack first, answer afterwards
-        logger=logging.getLogger("newsbot.slack.bolt"),
-    )
-    answer = _Answerer(settings, dispatcher)
-    seen = SeenEvents()
+def _to_response_url(url: str, *, always_ephemeral: bool) -> Send:
+    """A slash command's reply: to the channel if worth it (is_public), else to the asker alone."""
+    webhook = AsyncWebhookClient(url=url, retry_handlers=_retry_handlers())
 
-    @app.middleware
-    async def skip_retried_events(body: dict, next, logger) -> BoltResponse | None:
-        event_id = body.get("event_id") if isinstance(body, dict) else None
-        if event_id and not seen.first_time(event_id):
-            logger.info("skipping a retried Slack event %s", event_id)
-            return BoltResponse(status=200, body="")
-        await next()
-        return None
+    async def send(message: dict, reply: Reply) -> None:
+        public = is_public(reply) and not always_ephemeral
+        resp = await webhook.send_dict(dict(message, response_type="in_channel" if public else "ephemeral"))
+        if resp.status_code != 200:
+            raise RuntimeError(f"response_url answered {resp.status_code}: {resp.body[:200]}")
+
+    return send
+
+
+def _to_conversation(client: AsyncWebClient, event: dict, thread_ts: str | None, *, direct: bool) -> Send:
+    """A mention's or a DM's reply; in a channel, only the asker sees what is not an answer."""
+
+    async def send(message: dict, reply: Reply) -> None:
+        where = {"channel": event["channel"], "thread_ts": thread_ts}
+        if direct or is_public(reply):
+            await client.chat_postMessage(**where, **message)
+        else:
+            await client.chat_postEphemeral(**where, user=event["user"], **message)
+
+    return send
+
+
+# ---------------------------------------------------------------- listeners
+
+
+def _listen_to_the_command(app: AsyncApp, settings, answer: _Answerer) -> None:
+    """The slash command: acknowledged at once (with a usage hint if empty), answered at its response_url."""
 
     @app.command(settings.slack_command)
     async def on_command(ack, command: dict) -> None:
@@ -161,28 +232,19 @@ def create_app(settings, dispatcher: Dispatcher) -> AsyncApp:
         if not url:
             log.error("slash command without a response_url; cannot answer")
             return
-        webhook = AsyncWebhookClient(
-            url=url, retry_handlers=_retry_handlers(), logger=logging.getLogger("newsbot.slack.web")
-        )
-
-        async def send(message: dict, reply: Reply) -> None:
-            public = is_public(reply) and not settings.slack_ephemeral
-            body = dict(message, response_type="in_channel" if public else "ephemeral")
-            resp = await webhook.send_dict(body)
-            if resp.status_code != 200:
-                raise RuntimeError(f"response_url answered {resp.status_code}: {resp.body[:200]}")
-
+        send = _to_response_url(url, always_ephemeral=settings.slack_ephemeral)
         await answer(command.get("user_id", ""), question, send, echo=True)
 
-    async def reply_in(client: AsyncWebClient, event: dict, question: str, thread_ts: str | None) -> None:
-        async def send(message: dict, reply: Reply) -> None:
-            await client.chat_postMessage(channel=event["channel"], thread_ts=thread_ts, **message)
 
+def _listen_to_conversations(app: AsyncApp, answer: _Answerer) -> None:
+    """Mentions in a channel (answered in their thread) and direct messages to the bot."""
+
+    async def reply_to(client, event: dict, bot_user_id: str | None, thread_ts: str | None, *, direct: bool) -> None:
+        question = clean_question(event.get("text", ""), bot_user_id)
+        send = _to_conversation(client, event, thread_ts, direct=direct)
         if not question:
-            try:
-                await send(render_text(messages.EMPTY_QUESTION), Reply("declined"))
-            except Exception:
-                log.exception("could not deliver a Slack usage hint")
+            empty = Reply("declined", Answer("", False, reason="empty"))
+            await answer.deliver(send, answer.render(empty, ""), empty)
             return
         await answer(event.get("user", ""), question, send, echo=False)
 
@@ -190,8 +252,8 @@ def create_app(settings, dispatcher: Dispatcher) -> AsyncApp:
     async def on_mention(event: dict, context, client: AsyncWebClient) -> None:
         if event.get("bot_id") or event.get("subtype"):
             return
-        question = clean_question(event.get("text", ""), context.bot_user_id)
-        await reply_in(client, event, question, event.get("thread_ts") or event.get("ts"))
+        thread_ts = event.get("thread_ts") or event.get("ts")
+        await reply_to(client, event, context.bot_user_id, thread_ts, direct=False)
 
     @app.event("message")
     async def on_message(event: dict, context, client: AsyncWebClient) -> None:
@@ -201,28 +263,81 @@ def create_app(settings, dispatcher: Dispatcher) -> AsyncApp:
             return  # edits, joins, bots (this one included)
         if not event.get("user") or event.get("user") == context.bot_user_id:
             return
-        question = clean_question(event.get("text", ""), context.bot_user_id)
-        await reply_in(client, event, question, event.get("thread_ts"))
+        await reply_to(client, event, context.bot_user_id, event.get("thread_ts"), direct=True)
 
-    @app.error
-    async def on_error(error, body, logger) -> None:
-        logger.error("unhandled error in a Slack listener", exc_info=error)
 
+async def _log_listener_error(error: Exception) -> None:
+    log.error("unhandled error in a Slack listener", exc_info=error)
+
+
+def create_app(settings, dispatcher: Dispatcher, *, seen: FirstTime | None = None) -> AsyncApp:
+    """The Bolt app: its Web API client, the once-only middleware, and the listeners."""
+    app = _bolt_app(settings)
+    answer = _Answerer(settings, dispatcher)
+    app.middleware(_once_only(seen if seen is not None else SeenKeys()))
+    _listen_to_the_command(app, settings, answer)
+    _listen_to_conversations(app, answer)
+    app.error(_log_listener_error)
     return app
 
 
-# ---------------------------------------------------------------- transports
+# ---------------------------------------------------------------- HTTP mode
 
 
-def add_http_routes(web_app: web.Application, bolt_app: AsyncApp) -> None:
-    """POST /slack/events on the service's aiohttp app (signature checked by Bolt)."""
+class _Refused(Exception):
+    """A request turned away before Bolt sees it: the HTTP status, and the reason for the log."""
+
+    def __init__(self, status: int, reason: str):
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def _signed_text(raw: bytes, headers: Mapping[str, str], verifier: SignatureVerifier) -> str:
+    """The body as text, if Slack signed it within the signing window; else _Refused."""
+    timestamp = headers.get("X-Slack-Request-Timestamp", "")
+    if not (timestamp.isascii() and timestamp.isdigit()):
+        raise _Refused(401, "missing or non-numeric X-Slack-Request-Timestamp")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _Refused(400, "body is not UTF-8") from None
+    signature = headers.get("X-Slack-Signature", "")
+    if not signature.isascii() or not verifier.is_valid(text, timestamp, signature):  # hmac compares ASCII only
+        raise _Refused(401, "bad signature, or timestamp more than 5 minutes away")
+    return text
+
+
+def _bolt_request(text: str, request: web.Request) -> AsyncBoltRequest:
+    """A signed body as Bolt's request; _Refused(400) if it is not a Slack payload."""
+    try:
+        bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=request.headers)
+    except Exception as exc:  # Bolt parses JSON or a form, then reads fields: any failure is a bad body
+        raise _Refused(400, f"body is not a Slack payload ({type(exc).__name__})") from None
+    if not isinstance(bolt_request.body.get("event", {}), dict):
+        raise _Refused(400, "body is not a Slack payload (event is not an object)")
+    return bolt_request
+
+
+def add_http_routes(web_app: web.Application, bolt_app: AsyncApp, signing_secret: str | None = None) -> None:
+    """POST /slack/events on the service's aiohttp app.
+
+    `signing_secret` defaults to the one the Bolt app was built with (Bolt keeps no public copy).
+    """
+    verifier = SignatureVerifier(signing_secret or bolt_app._signing_secret)
 
     async def slack_events(request: web.Request) -> web.Response:
-        bolt_request = await to_bolt_request(request)
-        bolt_response = await bolt_app.async_dispatch(bolt_request)
-        return await to_aiohttp_response(bolt_response)
+        try:
+            bolt_request = _bolt_request(_signed_text(await request.read(), request.headers, verifier), request)
+        except _Refused as refused:
+            log.warning("refused a request from %s: %s (HTTP %d)", request.remote, refused.reason, refused.status)
+            return web.Response(status=refused.status, text=refused.reason)
+        return await to_aiohttp_response(await bolt_app.async_dispatch(bolt_request))
 
     web_app.router.add_post(EVENTS_PATH, slack_events)
+
+
+# ---------------------------------------------------------------- start-up and Socket Mode
 
 
 # Web API errors that mean "this token is no good", as opposed to "try again later".
@@ -273,7 +388,7 @@ async def start_socket_mode(bolt_app: AsyncApp, settings, *, connect_timeout: fl
     handler = AsyncSocketModeHandler(
         bolt_app,
         app_token=app_token,
-        logger=logging.getLogger("newsbot.slack.socket"),
+        logger=logging.getLogger(SOCKET_LOGGER),
         web_client=bolt_app.client,
     )
     try:

@@ -5,14 +5,16 @@ Slack's rules live here and nowhere else:
 - `&`, `<` and `>` are control characters in Slack text, so everything we did not write
   ourselves (the asker's question, article text, titles, file names) is escaped;
   `<!channel>` in a question then shows as text and pings no one.
-- A text object holds at most 3,000 characters and a message at most 50 blocks. Long
-  answers are packed into several blocks; a citation is never cut: a sentence may be
-  shortened with an ellipsis, but its `[n]` marker and its source line always survive,
-  and if anything has to go, whole citations go, with a note saying so.
+- A text object holds at most 3,000 characters, a message at most 50 blocks and a context
+  block at most 10 elements. Long answers are packed into several blocks; a citation is
+  never cut: a sentence, a title or a file name may be shortened with an ellipsis, but a
+  sentence's `[n]` marker and its source line always survive, and if anything has to go,
+  whole citations go, with a note saying so.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 
@@ -23,8 +25,10 @@ from bot.platforms import reply as reply_layer
 MAX_TEXT = 3000  # characters in one text object
 MAX_BLOCKS = 50  # blocks in one message
 MAX_CONTEXT_ELEMENTS = 10  # elements in one context block
+MAX_SOURCE_NAME = 300  # characters of a file name shown (file systems allow 255 bytes)
 ELLIPSIS = "…"
 
+_ESCAPED_WIDTH = {"&": len("&amp;"), "<": len("&lt;"), ">": len("&gt;")}
 _MARKUP = re.compile(r"<([^<>]*)>")
 
 
@@ -38,17 +42,14 @@ def escape_truncated(text: str, limit: int) -> str:
 
     Cut between source characters, so no `&amp;` is ever split in half.
     """
-    out: list[str] = []
-    used = 0
-    escaped = [escape(ch) for ch in text]
-    if sum(map(len, escaped)) <= limit:
-        return "".join(escaped)
-    for piece in escaped:
-        if used + len(piece) > limit - len(ELLIPSIS):
-            break
-        out.append(piece)
-        used += len(piece)
-    return "".join(out).rstrip() + ELLIPSIS
+    escaped = escape(text)
+    if len(escaped) <= limit:
+        return escaped
+    room = max(limit - len(ELLIPSIS), 0)
+    # Escaping never shortens, so at most `room` source characters fit: count how many do.
+    widths = itertools.accumulate(_ESCAPED_WIDTH.get(ch, 1) for ch in text[:room])
+    fit = sum(1 for width in widths if width <= room)
+    return escape(text[:fit]).rstrip() + ELLIPSIS
 
 
 def clean_question(text: str, bot_user_id: str | None = None) -> str:
@@ -105,10 +106,10 @@ def _source_lines(citations: Sequence[Citation]) -> list[str]:
     lines = []
     for group in reply_layer.group_sources(citations):
         markers = " ".join(f"[{r}]" for r in group.ranks)
-        name = escape(group.source.replace("`", "'"))
+        name = escape_truncated(group.source.replace("`", "'"), MAX_SOURCE_NAME)
         head = f"{markers} `{name}`"
         if group.title:
-            head += " — " + escape_truncated(group.title, MAX_TEXT - len(head) - 3)
+            head += " — " + escape_truncated(group.title, max(MAX_TEXT - len(head) - 3, 0))
         lines.append(head)
     return lines
 
@@ -129,11 +130,14 @@ def _pack(lines: Sequence[str], limit: int = MAX_TEXT, sep: str = "\n") -> list[
     return texts
 
 
-def _answer_blocks(question_echo: str | None, citations: Sequence[Citation], dropped: int) -> list[dict]:
+def _answer_blocks(
+    question_echo: str | None, citations: Sequence[Citation], lines: Sequence[str], dropped: int
+) -> list[dict]:
+    """The echo, the cited sentences (`lines`, one per citation), the sources, a note on what was dropped."""
     blocks: list[dict] = []
     if question_echo is not None:
         blocks.append(context(question_echo))
-    blocks.extend(section(t) for t in _pack([_citation_line(c) for c in citations]))
+    blocks.extend(section(t) for t in _pack(lines))
     sources = _source_lines(citations)
     heading = f"*{messages.SOURCES_HEADING}*"
     # One context line per source while that fits, else up to 10 sources a block.
@@ -146,6 +150,13 @@ def _answer_blocks(question_echo: str | None, citations: Sequence[Citation], dro
     return blocks
 
 
+def _fits(blocks: Sequence[dict]) -> bool:
+    """Within Slack's limits: blocks per message, characters per text object."""
+    texts = [b["text"]["text"] for b in blocks if b["type"] == "section"]
+    texts += [e["text"] for b in blocks if b["type"] == "context" for e in b["elements"]]
+    return len(blocks) <= MAX_BLOCKS and all(len(t) <= MAX_TEXT for t in texts)
+
+
 def render_answer(answer: Answer, *, echo_question: bool = False) -> dict:
     """An answered question as `{"text": ..., "blocks": [...]}` for chat.postMessage or a response_url.
 
@@ -156,14 +167,14 @@ def render_answer(answer: Answer, *, echo_question: bool = False) -> dict:
         label = f"*{messages.SLACK_QUESTION_LABEL}:* "
         echo = label + escape_truncated(answer.question, MAX_TEXT - len(label))
     citations = list(answer.passages)
-    dropped = 0
-    blocks = _answer_blocks(echo, citations, dropped)
-    while len(blocks) > MAX_BLOCKS and len(citations) > 1:
+    lines = [_citation_line(c) for c in citations]
+    blocks = _answer_blocks(echo, citations, lines, 0)
+    while not _fits(blocks) and len(citations) > 1:
         # Only reachable with absurd top_k: drop whole citations, never parts of one.
         citations.pop()
-        dropped += 1
-        blocks = _answer_blocks(echo, citations, dropped)
-    fallback = _pack([_citation_line(c) for c in citations])[0]
+        lines.pop()
+        blocks = _answer_blocks(echo, citations, lines, len(answer.passages) - len(citations))
+    fallback = _pack(lines)[0]
     return {"text": fallback, "blocks": blocks}
 
 
