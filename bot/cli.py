@@ -18,7 +18,7 @@ from bot.core import messages
 from bot.core.errors import ConfigError, NewsbotError
 from bot.core.models import Answer, IndexReport
 from bot.core.settings import Settings, load_settings, unknown_names
-from bot.platforms.reply import decline_text, group_sources
+from bot.platforms.reply import decline_text, group_sources, short_answer
 
 app = typer.Typer(
     add_completion=False,
@@ -75,6 +75,10 @@ def index(
     engine = Engine(RetrievalConfig.from_settings(settings), load_embedder(settings.embedding_model))
     report = engine.refresh(progress=sys.stderr.isatty(), force=force)
     typer.echo(render_report(report, engine.passage_count, settings))
+    if report is None and engine.data is not None:
+        from bot.retrieval.calibration import describe
+
+        typer.echo(describe(engine.data.manifest))
 
 
 def render_report(report: IndexReport | None, passages: int, settings: Settings) -> str:
@@ -92,6 +96,8 @@ def render_report(report: IndexReport | None, passages: int, settings: Settings)
         lines.append(f"{label}: {len(items)}" + "".join(f"\n  {i}" for i in items))
     lines.append(f"Unchanged: {report.unchanged}")
     lines.append(f"Passages: {report.passages} in {settings.index_dir}")
+    if report.calibration:
+        lines.append(report.calibration)
     return "\n".join(lines)
 
 
@@ -118,24 +124,36 @@ def ask(
 def render_text(answer: Answer, settings: Settings) -> str:
     if not answer.answered:
         return decline_text(answer, settings.max_question_chars)
-    body = "\n".join(f"[{c.rank}] {' '.join(c.highlight.split())}" for c in answer.passages)
-    sources = "\n".join(
+    lines = []
+    short = short_answer(answer)
+    if short:
+        lines += [f"{messages.say('ANSWER_HEADING', answer.lang)}: {short} [1]", ""]
+    lines += [f"[{c.rank}] {' '.join(c.highlight.split())}" for c in answer.passages]
+    lines += ["", f"{messages.say('SOURCES_HEADING', answer.lang)}:"]
+    lines += [
         f"  {' '.join(f'[{r}]' for r in g.ranks)} {g.source}" + (f" — {g.title}" if g.title else "")
         for g in group_sources(answer.passages)
-    )
-    return f"{body}\n\n{messages.SOURCES_HEADING}:\n{sources}"
+    ]
+    return "\n".join(lines)
 
 
 @app.command("eval")
-def evaluate(file: Path = typer.Argument(..., help="Questions, one JSON object a line (q, sources, expect).")) -> None:
-    """Score the engine on a question set and list the misses."""
-    from bot.retrieval.evaluate import read_questions, score
+def evaluate(
+    files: list[Path] = typer.Argument(..., help="Question files, one JSON object a line (q, sources, expect)."),
+    sweep: bool = typer.Option(False, "--sweep", help="Also print false answers and declines across thresholds."),
+) -> None:
+    """Score the engine on question sets and list the misses."""
+    from bot.retrieval.evaluate import read_questions, score, sweep_lines
+    from bot.retrieval.evaluate import sweep as sweep_rows
 
     settings = _settings()
-    questions = read_questions(file)
+    questions = [q for file in files for q in read_questions(file)]
     engine = _engine(settings)
-    report = score(questions, [engine.ask(q.q) for q in questions])
-    typer.echo("\n".join(report.lines()))
+    answers = [engine.ask(q.q) for q in questions]
+    typer.echo("\n".join(score(questions, answers).lines()))
+    if sweep:
+        typer.echo("")
+        typer.echo("\n".join(sweep_lines(sweep_rows(questions, answers), getattr(engine, "min_relevance", None))))
 
 
 @discord_app.callback()

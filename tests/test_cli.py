@@ -44,7 +44,8 @@ def test_index_reports_what_it_did(corpus_dir):
 def test_ask_prints_highlights_with_markers_and_sources(corpus_dir):
     out = run(corpus_dir, "ask", "Where did Volcano Robotics open a lab?")
     assert out.returncode == 0, out.stderr
-    assert out.stdout.startswith("[1] Volcano Robotics opened a research lab in Oslo")
+    # the short answer, then the sentence it comes from, then the sources
+    assert out.stdout.startswith("Answer: Oslo [1]\n\n[1] Volcano Robotics opened a research lab in Oslo")
     assert "Sources:" in out.stdout
     assert "[1] beta.txt — Volcano Robotics Opens A Lab In Oslo" in out.stdout
 
@@ -52,7 +53,7 @@ def test_ask_prints_highlights_with_markers_and_sources(corpus_dir):
 def test_ask_json_contract(corpus_dir):
     out = run(corpus_dir, "ask", "--json", "Siapa yang membeli Kelinci Emas?")
     obj = json.loads(out.stdout)
-    assert set(obj) == {"question", "answered", "reason", "passages"}
+    assert set(obj) == {"question", "answered", "reason", "answer", "passages"}
     assert obj["question"] == "Siapa yang membeli Kelinci Emas?" and obj["answered"] is True
     assert obj["reason"] is None
     p = obj["passages"][0]
@@ -169,3 +170,19 @@ def test_a_misspelt_setting_is_named_with_the_likely_one(corpus_dir):
     assert out.returncode == 0, out.stderr
     assert "NEWSBOT_TOPK is set but no setting has that name" in out.stderr
     assert "did you mean NEWSBOT_TOP_K?" in out.stderr
+
+
+def test_the_short_answer_comes_first_and_the_words_follow_the_question():
+    from bot.cli import render_text
+    from bot.core.models import Answer, Citation
+    from bot.core.settings import Settings
+
+    cited = (
+        Citation(1, "alpha.txt", "Kelinci Emas", "Dibeli senilai Rp 5 triliun.", "Dibeli senilai Rp 5 triliun.", 0.5),
+    )
+    settings = Settings(_env_file=None)
+    text = render_text(Answer("Berapa nilainya?", True, cited, short="Rp 5 triliun", lang="id"), settings)
+    assert text.splitlines()[:3] == ["Jawaban: Rp 5 triliun [1]", "", "[1] Dibeli senilai Rp 5 triliun."]
+    assert "\nSumber:\n  [1] alpha.txt — Kelinci Emas" in text
+    english = render_text(Answer("How much?", True, cited), settings)
+    assert english.startswith("[1] Dibeli") and "\nSources:\n" in english  # no short answer: no answer line

@@ -12,6 +12,38 @@ RATE_LIMITED = "You're asking faster than I can answer. Please wait {seconds} se
 BUSY = "I'm answering a lot of questions right now. Please try again in a moment."
 SHUTTING_DOWN = "I'm restarting right now. Please ask again in a minute."
 USAGE_SLASH = "Usage: `{command} your question`, e.g. `{command} Who is Anthropic's new CTO?`"
+ANSWER_HEADING = "Answer"
+
+# What the bot says in a conversation follows the question's language: Indonesian
+# versions of the strings above (and of the platforms' labels), keyed by their names.
+# A string missing here is said in English. Article quotes are never translated.
+INDONESIAN = {
+    "NOT_COVERED": "Artikel-artikel ini tidak membahas hal itu. Coba tanyakan sesuatu yang mereka beritakan.",
+    "EMPTY_QUESTION": "Silakan ajukan pertanyaan, misalnya `Siapa CTO baru Anthropic?`",
+    "QUESTION_TOO_LONG": (
+        "Pertanyaan itu panjangnya {length:,} karakter; batasnya {limit:,}. "
+        "Silakan ajukan pertanyaan yang lebih pendek."
+    ),
+    "SOURCES_HEADING": "Sumber",
+    "ANSWER_HEADING": "Jawaban",
+    "APOLOGY": "Maaf, terjadi kesalahan saat menjawab. Kesalahan itu sudah dicatat; silakan coba lagi nanti.",
+    "RATE_LIMITED": (
+        "Anda bertanya lebih cepat daripada yang bisa saya jawab. Tunggu {seconds} detik lalu tanyakan lagi."
+    ),
+    "BUSY": "Saya sedang menjawab banyak pertanyaan. Silakan coba lagi sebentar lagi.",
+    "SHUTTING_DOWN": "Saya sedang dimulai ulang. Silakan bertanya lagi dalam satu menit.",
+    "SLACK_QUESTION_LABEL": "Pertanyaan",
+    "SLACK_MORE_CITATIONS": "{count} kutipan lain tidak muat dalam satu pesan Slack.",
+    "DISCORD_MORE_PASSAGES": "{count} bagian lain cocok tetapi tidak muat dalam pesan ini.",
+}
+
+
+def say(name: str, lang: str = "en") -> str:
+    """The string called `name` in the question's language (English when there is no translation)."""
+    if lang == "id" and name in INDONESIAN:
+        return INDONESIAN[name]
+    return globals()[name]
+
 
 # seeds and index
 SEEDS_MISSING = (
@@ -240,4 +272,12 @@ EVAL_EMPTY = "{path} holds no questions. {format}"
 EVAL_NOT_OBJECT = "expected a JSON object, not {kind}"
 EVAL_NO_QUESTION = '"q" (the question) is missing or empty'
 EVAL_NOT_STRINGS = '"{key}" must be a list of non-empty strings, not {value}'
+EVAL_BAD_ANSWER = "`answer` must be a non-empty string or null, got {value}"
 EVAL_NO_EXPECT = '"expect" is empty: an in-scope question needs a string its answer must contain'
+
+# declining what the articles don't cover: the calibration an index carries (calibration.py, trust.py)
+CALIBRATION_LINE = (
+    "Decline calibration: {probes} off-topic probe questions find passages of median similarity {median:.3f} "
+    "in this index ({seconds:.1f} s); a question is answered only when it finds a clearly closer one."
+)
+CALIBRATION_NONE = "This index carries no decline calibration: run `newsbot index --force` to add it."

@@ -40,6 +40,9 @@ class Answer:
     answered: bool
     passages: tuple[Citation, ...] = ()
     reason: str = ""  # why it was not answered: "empty", "too_long", "not_covered"
+    short: str | None = None  # the answering phrase (a name, figure, date): a span of the first highlight
+    lang: str = "en"  # the language of the question: the bot's own words follow it ("en" or "id")
+    confidence: float | None = None  # how sure the bot is that the articles cover it (see trust.judge)
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -50,9 +53,12 @@ class Answer:
         """The JSON contract of `newsbot ask --json`, one object per question:
 
         {"question": str, "answered": bool, "reason": "not_covered" | "empty" | "too_long" | null,
+         "answer": str | null,
          "passages": [{"rank", "source", "title", "text", "highlight", "similarity"}]}
 
-        `reason` says why a question was declined (null when answered), so a script can tell
+        `answer` is the short answer (a name, figure or date), a span of the first passage's
+        highlight, or null when there is none. `reason` says why a question was declined
+        (null when answered), so a script can tell
         "not in the articles" from "ask again differently". `passages` are in the order the
         bot cites them, `rank` 1 first: the fused dense + BM25 ranking. `similarity` is the
         cosine similarity of question and passage, shown as a hint, not the ranking, so it
@@ -67,6 +73,7 @@ class Answer:
             "question": self.question,
             "answered": self.answered,
             "reason": None if self.answered else (self.reason or None),
+            "answer": self.short,
             "passages": passages,
         }
 
@@ -83,6 +90,7 @@ class IndexReport:
     passages: int = 0
     rebuilt_because: str = ""  # non-empty when the whole index was rebuilt
     warnings: tuple[str, ...] = field(default=())
+    calibration: str = ""  # the decline calibration the new index carries, in words (retrieval/calibration.py)
 
     @property
     def changed_anything(self) -> bool:
@@ -98,3 +106,4 @@ class Reply:
     kind: Kind
     answer: Answer | None = None
     retry_after: int = 0  # seconds, for rate_limited
+    lang: str = "en"  # the asker's language: the bot's own words follow it

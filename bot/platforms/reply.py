@@ -17,12 +17,13 @@ ELLIPSIS = "…"
 
 
 def decline_text(answer: Answer, max_question_chars: int) -> str:
-    """Why a question got no answer, naming what the asker can do."""
+    """Why a question got no answer, naming what the asker can do, in the asker's language."""
+    lang = answer.lang
     if answer.reason == "empty":
-        return messages.EMPTY_QUESTION
+        return messages.say("EMPTY_QUESTION", lang)
     if answer.reason == "too_long":
-        return messages.QUESTION_TOO_LONG.format(length=len(answer.question), limit=max_question_chars)
-    return messages.NOT_COVERED
+        return messages.say("QUESTION_TOO_LONG", lang).format(length=len(answer.question), limit=max_question_chars)
+    return messages.say("NOT_COVERED", lang)
 
 
 def notice(reply: Reply, max_question_chars: int) -> str | None:
@@ -32,12 +33,19 @@ def notice(reply: Reply, max_question_chars: int) -> str | None:
     if reply.kind == "declined" and reply.answer is not None:
         return decline_text(reply.answer, max_question_chars)
     if reply.kind == "rate_limited":
-        return messages.RATE_LIMITED.format(seconds=reply.retry_after)
+        return messages.say("RATE_LIMITED", reply.lang).format(seconds=reply.retry_after)
     if reply.kind == "busy":
-        return messages.BUSY
+        return messages.say("BUSY", reply.lang)
     if reply.kind == "shutting_down":
-        return messages.SHUTTING_DOWN
-    return messages.APOLOGY
+        return messages.say("SHUTTING_DOWN", reply.lang)
+    return messages.say("APOLOGY", reply.lang)
+
+
+def short_answer(answer: Answer) -> str | None:
+    """The answering phrase in one line, or None; platforms add their markup and the [1] marker."""
+    if not answer.short or not answer.passages:
+        return None
+    return " ".join(answer.short.split())
 
 
 def is_public(reply: Reply) -> bool:

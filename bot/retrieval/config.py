@@ -18,7 +18,7 @@ class RetrievalConfig:
     top_k: int
     chunk_max_chars: int
     chunk_overlap_sentences: int
-    min_relevance: float | None  # None: the model's calibrated default
+    min_relevance: float | None  # the decline threshold on trust.Verdict.score; None: trust.DEFAULT_THRESHOLD
     max_question_chars: int
     max_file_bytes: int
 

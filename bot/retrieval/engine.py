@@ -8,8 +8,9 @@ import time
 
 from bot.core import messages
 from bot.core.errors import IndexCorrupt, IndexWriteError
-from bot.core.models import Answer, Citation, IndexReport
+from bot.core.models import Answer, IndexReport
 from bot.core.settings import Settings
+from bot.retrieval import answering, questions, trust
 from bot.retrieval.config import RetrievalConfig
 from bot.retrieval.embedding import Embedder, load_embedder
 from bot.retrieval.indexing import is_fresh, list_seeds, update_index
@@ -17,15 +18,6 @@ from bot.retrieval.search import SearchParams, search
 from bot.retrieval.store import FORMAT_VERSION, IndexData, load_index, read_manifest
 
 log = logging.getLogger(__name__)
-
-# Relevance is how far the question's best-matching sentence stands above the median
-# sentence of the index (cosine similarity). Below this, the articles do not cover the
-# question. Calibrated per model on the development set (docs/quality.md).
-DEFAULT_MIN_RELEVANCE = {"multilingual-e5-small": 0.05}
-FALLBACK_MIN_RELEVANCE = 0.15
-# Passages after the first are quoted only if their own best sentence reaches this share
-# of the threshold: fewer filler citations, no loss on the development set (docs in README).
-FOLLOWER_SHARE = 0.5
 
 
 class Engine:
@@ -41,10 +33,9 @@ class Engine:
         self.params = params
         self._data = data
         self._index_lock = threading.Lock()  # one index update at a time in this process
-        if config.min_relevance is not None:
-            self.min_relevance = config.min_relevance
-        else:
-            self.min_relevance = DEFAULT_MIN_RELEVANCE.get(embedder.name, FALLBACK_MIN_RELEVANCE)
+        # the decline threshold on trust.Verdict.score: a margin of similarity over the off-topic
+        # line each index calibrates for itself at build time, so one number holds for any archive
+        self.min_relevance = trust.DEFAULT_THRESHOLD if config.min_relevance is None else config.min_relevance
 
     @classmethod
     def open(cls, settings: Settings, progress: bool = False, embedder: Embedder | None = None) -> Engine:
@@ -127,15 +118,13 @@ class Engine:
         data = self._data  # one snapshot for the whole question
         if data is None:
             raise RuntimeError("the index is not loaded")
+        asked = questions.analyze(question)
         qvec = self.embedder.query(question)
         result = search(data, qvec, question, self.config.top_k, self.params)
-        if not result.hits or result.relevance < self.min_relevance:
-            return Answer(question, False, reason="not_covered")
-        # after the best passage, only passages that are relevant in their own right
-        hits = [result.hits[0], *(h for h in result.hits[1:] if h.relevance >= FOLLOWER_SHARE * self.min_relevance)]
-        citations = []
-        for rank, hit in enumerate(hits, start=1):
-            p = data.passages[hit.index]
-            a, b = hit.highlight
-            citations.append(Citation(rank, p.source, p.title, p.text, p.text[a:b], round(hit.score, 4)))
-        return Answer(question, True, tuple(citations))
+        verdict = trust.judge(asked, result, data, self.min_relevance)
+        if not verdict.covered:
+            return Answer(question, False, reason="not_covered", lang=asked.lang, confidence=verdict.score)
+        composed = answering.compose(asked, result, data)
+        return Answer(
+            question, True, composed.citations, lang=asked.lang, short=composed.short, confidence=verdict.score
+        )

@@ -18,12 +18,13 @@ from tqdm import tqdm
 from bot.core import messages
 from bot.core.errors import IndexCorrupt, SeedsError
 from bot.core.models import Article, IndexReport, Passage
+from bot.retrieval import calibration
 from bot.retrieval.chunking import chunk
 from bot.retrieval.config import RetrievalConfig
 from bot.retrieval.embedding import Embedder
 from bot.retrieval.lexical import build_bm25
 from bot.retrieval.loading import SeedFile, list_seed_files, parse_article
-from bot.retrieval.store import FORMAT_VERSION, IndexData, load_index, write_index, writer_lock
+from bot.retrieval.store import FORMAT_VERSION, IndexData, in_memory, load_index, write_index, writer_lock
 
 log = logging.getLogger(__name__)
 CHUNKER_VERSION = 6  # bump when loading or chunking rules change: forces a rebuild
@@ -129,10 +130,12 @@ def update_index(
         parts = reuse_vectors(base, plan.keep, embedder.dim) + embed_new(plan.articles, config, embedder, progress)
         write_generation(tmp, config, embedder, plan, parts)
         data = load_index(config.index_dir)  # read back: the same checks as any load
-    return data, _report(plan, old_files, len(parts.passages), rebuilt_because)
+    return data, _report(plan, old_files, len(parts.passages), rebuilt_because, calibration.describe(data.manifest))
 
 
-def _report(plan: Plan, old_files: Mapping[str, str], passages: int, rebuilt_because: str) -> IndexReport:
+def _report(
+    plan: Plan, old_files: Mapping[str, str], passages: int, rebuilt_because: str, calibrated: str
+) -> IndexReport:
     return IndexReport(
         added=tuple(a.source for a in plan.articles if a.source not in old_files),
         changed=tuple(a.source for a in plan.articles if a.source in old_files),
@@ -141,6 +144,7 @@ def _report(plan: Plan, old_files: Mapping[str, str], passages: int, rebuilt_bec
         unchanged=len(plan.keep),
         passages=passages,
         rebuilt_because=rebuilt_because,
+        calibration=calibrated,
     )
 
 
@@ -227,6 +231,9 @@ def write_generation(tmp: Path, config: RetrievalConfig, embedder: Embedder, pla
         "built_at": time.time(),
     }
     bm25 = build_bm25([embed_text(p) for p in parts.passages])
+    # where off-topic questions land in this very index: a changed archive recalibrates itself
+    built = in_memory(manifest, parts.passages, parts.sentences, parts.passage_vectors, parts.sentence_vectors, bm25)
+    manifest["calibration"] = calibration.calibrate(built, embedder, config.top_k)
     write_index(tmp, manifest, parts.passages, parts.sentences, parts.passage_vectors, parts.sentence_vectors, bm25)
 
 

@@ -10,8 +10,9 @@ same in an English question and an Indonesian article, while "employees" is not.
 
 from __future__ import annotations
 
+import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from bot.retrieval import lexical
@@ -106,3 +107,370 @@ def analyze(text: str) -> Question:
         numbers=tuple(dict.fromkeys(_NUMBER.findall(text))),
         terms=tuple(dict.fromkeys(lexical.tokens(text))),
     )
+
+
+# --- What a short answer can be, and where it is in a sentence --------------------------
+#
+# A question of kind who / when / where / how many / how much has a short answer: a name,
+# a date, a place or a figure, found verbatim in the sentence that answers. The patterns
+# below read English, Indonesian and Spanish text (month and weekday names, number words,
+# scale words such as "juta" and "millones", figures like "1,3 juta", "$14,8 miliar",
+# "€450 juta", "2.500 trabajadores"). They are written by hand: dateparser's search_dates
+# reads dates in these languages too but costs ~0.3 s to import and warm up, more than a
+# whole cold `newsbot ask`, and number-parser has no Indonesian. The long patterns are
+# kept as strings, compiled by `re` (and cached there) on first use: importing this module
+# at start-up costs nothing more.
+
+AnswerKind = Literal["who", "when", "where", "how_many", "how_much"]
+ANSWER_KINDS: tuple[AnswerKind, ...] = ("who", "when", "where", "how_many", "how_much")
+
+_QUANTITY_NOUNS = (
+    r"share|percentage|percent|proportion|price|valuation|value|cost|amount|capacity|size|rate|tariff|range|"
+    r"number|sum|revenue|budget|salary|fee|fine|loss|profit"
+)
+# Questions kind() leaves as "what" whose answer is still a name, a place, a date or a figure:
+# Spanish question words, "how long", "what share", "which company", "negara mana".
+_MORE_KINDS: tuple[tuple[AnswerKind, str], ...] = tuple(
+    (k, f"(?i:{p})")
+    for k, p in (
+        ("when", r"\bcu[aá]ndo\b|\ben qu[eé] (año|fecha|mes|d[ií]a)\b|\bqu[eé] (año|fecha|d[ií]a)\b"),
+        (
+            "where",
+            r"\b(a|de)?d[oó]nde\b|\b(which|what) (city|country|port|region|state|province|place|town|island|location)\b"
+            r"|\b(negara|kota|pelabuhan|provinsi|daerah|wilayah|lokasi|tempat|pulau) (mana|apa)\b"
+            r"|\b(qu[eé]|cu[aá]l) (ciudad|pa[ií]s|puerto|regi[oó]n|lugar|provincia)\b",
+        ),
+        (
+            "who",
+            r"\bqui[eé]n(es)?\b|\b(which|what) (compan(y|ies)|firms?|organi[sz]ations?|person|people|executive)\b"
+            r"|\b(perusahaan|organisasi|lembaga|pihak) (mana|apa)\b"
+            r"|\b(qu[eé]|cu[aá]les?) (empresas?|compañ[ií]as?|persona)\b",
+        ),
+        ("how_many", r"\bhow long\b|\bcu[aá]nt[oa]s\b|\bberapa lama\b"),
+        (
+            "how_much",
+            rf"\bcu[aá]nt[oa]\b|\bby how much\b|\b(what|which)\b(\s+\w+){{0,3}}?\s+({_QUANTITY_NOUNS})\b"
+            r"|\b(qu[eé]|cu[aá]l es el|cu[aá]l es la)\b(\s+\w+){0,2}?\s+"
+            r"(precio|capacidad|porcentaje|valor|coste|costo|tarifa|cantidad|valoraci[oó]n|p[eé]rdida|beneficio)\b",
+        ),
+    )
+)
+
+
+def answer_kind(question: Question) -> AnswerKind | None:
+    """The kind of short answer the question wants, or None (why, yes/no, what-is)."""
+    if question.kind in ANSWER_KINDS:
+        return question.kind
+    if question.kind != "what":
+        return None
+    for k, pattern in _MORE_KINDS:
+        if re.search(pattern, question.text):
+            return k
+    return None
+
+
+def _words(text: str) -> str:
+    return "|".join(sorted(text.split(), key=len, reverse=True))
+
+
+_MONTHS_CAP = _words(
+    "January February March April May June July August September October November December "
+    "Januari Februari Maret Mei Juni Juli Agustus Oktober Desember "
+    "Jan Feb Mar Apr Jun Jul Aug Agu Agt Sep Sept Oct Okt Nov Dec Des"
+)
+_MONTHS_ES = _words(
+    "enero febrero marzo abril mayo junio julio agosto septiembre setiembre octubre noviembre diciembre"
+)
+_WEEKDAYS = _words(
+    "Monday Tuesday Wednesday Thursday Friday Saturday Sunday Senin Selasa Rabu Kamis Jumat Sabtu Minggu "
+    "lunes martes miércoles jueves viernes sábado domingo"
+)
+_MONTH = rf"(?:\b(?:{_MONTHS_CAP})\b\.?|\b(?i:{_MONTHS_ES})\b)"
+_YEAR = r"\b(?:1[89]|2[01])\d{2}\b"
+_DAY = r"\b[0-3]?\d(?:st|nd|rd|th)?\b"
+_DATE = (
+    rf"(?:\b(?:{_WEEKDAYS}),?\s+)?"
+    r"(?:\b(?i:early|late|mid|the end of|end of|the start of|the beginning of|akhir|awal|pertengahan|"
+    r"finales de|principios de|mediados de)\s+)?"
+    r"(?:"
+    rf"{_DAY}\s+(?:de\s+)?{_MONTH}(?:,?\s+(?:de\s+|del\s+)?{_YEAR})?"  # 17 Desember 2025, 10 de septiembre
+    rf"|{_MONTH}\s+{_DAY}(?:,\s*{_YEAR})?"  # June 13, 2025
+    rf"|{_MONTH}(?:\s+(?:de\s+|of\s+)?{_YEAR})?(?:\s+(?:lalu|ini|depan|pasado|last))?"  # April 2026, April lalu
+    r"|\b(?i:Q[1-4]|H[12])\s?" + _YEAR + r"|\b(?i:(?:first|second|third|fourth) quarter"
+    r"|(?:kuartal|triwulan) (?:pertama|kedua|ketiga|keempat|[IV]+|\d)|(?:primer|segundo|tercer|cuarto) trimestre)"
+    rf"(?:\s+(?:of\s+|de\s+|del\s+)?{_YEAR})?"
+    rf"|{_YEAR}"
+    r"|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b"
+    r"|\b(?i:(?:earlier|later|early|late) (?:this|last|next) (?:week|month|year)|(?:this|last|next) "
+    r"(?:week|month|year|quarter)|yesterday|today|tomorrow|(?:pekan|minggu|bulan|tahun|kuartal) (?:lalu|depan|ini)"
+    r"|akhir tahun|kemarin|hari ini|besok|(?:la semana|el mes|el año|el trimestre) (?:pasad[oa]|pr[oó]xim[oa])|ayer)\b"
+    rf"|\b(?:{_WEEKDAYS})\b"
+    r")"
+)
+# An ISO currency code, a symbol, or a rupiah sign before a figure.
+_CURRENCY = (
+    r"(?:(?:USD|EUR|GBP|JPY|CNY|IDR|NOK|SEK|DKK|CHF|AUD|CAD|SGD|INR|KRW|BRL|MXN|CLP|ARS|ZAR|HKD|NZD|MYR|THB|PHP)\s?"
+    r"|[A-Z]{0,2}\$\s?|[€£¥₹]\s?|Rp\.?\s?)"
+)
+_NUM = r"\d+(?:[.,]\d+)*"
+_SCALE = (
+    r"(?:\s?(?:thousand|million|billion|trillion|bn|mn|m|k|b)\b|\s(?:ribu|juta|miliar|milyar|triliun|mil millones|"
+    r"millones|mill[oó]n|billones|bill[oó]n|mil)\b)"
+)
+_UNIT = (
+    r"(?:\s?%|\s(?:percent|per cent|persen|por ciento)\b|\s(?:[kMGT]W[hp]?|[kMG]Wh|gigawatt-hours?|megawatt-hours?|"
+    r"kilowatt-hours?|gigawatts?|megawatts?|megawatt-peak|kilowatts?|km|kilomet(?:er|re)s?|met(?:er|re)s?|hectares?|"
+    r"hektar|tonnes|tons?|ton|kg|hours?|jam|days?|hari|d[ií]as?|weeks?|pekan|minggu|semanas?|months?|bulan|meses|"
+    r"mes|years?|tahun|años?|people|orang|personas|employees|workers|karyawan|pekerja|empleos|trabajadores|"
+    r"dollars?|d[oó]lares|dolar(?: AS)?|euros?|rupiah|coronas|kroner|yen|sen)\b)"
+)
+_NUMBER_WORDS = _words(
+    "two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred hundreds "
+    "thousands millions billions dozens double twice triple half "
+    "dua tiga empat lima enam tujuh delapan sembilan sepuluh sebelas seratus seribu sejuta puluhan ratusan ribuan "
+    "jutaan miliaran setengah separuh "
+    "dos tres cuatro cinco seis siete ocho nueve diez once doce veinte treinta cien cientos miles decenas doble mitad"
+)
+_FIGURE = (
+    rf"(?<![\w$€£¥₹.,-])(?P<cur>\+?{_CURRENCY})?(?P<num>{_NUM}(?:\s?(?:[-–]|to|hingga|sampai)\s?{_NUM})?)(?![\w])"
+    rf"(?P<scale>{_SCALE}(?:\s(?:de|of)\s(?:euros|d[oó]lares|dollars|pesos|coronas))?)?(?P<unit>{_UNIT})?"
+    rf"|(?<!\w)(?P<words>(?i:{_NUMBER_WORDS}))\b(?P<wscale>(?i:{_SCALE}|\s(?:kali lipat|times|veces)\b))?"
+)
+_MONEY_WORD = r"(?i)dollar|d[oó]lar|euro|rupiah|coronas|kroner|yen\b|\bsen\b"
+_NEXT_WORD = re.compile(r"\s([^\W\d_][\w-]*)")
+# Capitalised words in a row, allowing "van", "de", "del", "da" inside (Ventos del Sur, Costa da Morte).
+_NAME_RUN = (
+    r"(?<![\w.])(?:[A-Z](?:\.[A-Z])+\.?|[^\W\d_]*[A-Z][\w'’&-]*[\w&]|[A-Z]\b)"
+    r"(?:(?:\s+|\s+(?:van|von|der|de|del|da|dos|bin|al)\s+)(?:[A-Z](?:\.[A-Z])+\.?|[^\W\d_]*[A-Z][\w'’&-]*[\w&]|[A-Z]\b))*"
+)
+# Job titles and honorifics: next to a name, never the name.
+_TITLES = frozenset(
+    """ceo cto cfo coo cio cmo cpo vp svp evp president presiden presidente presidenta vice wakil chief officer
+    director direktur directora utama manager manajer chairman chairwoman chair ketua founder co-founder pendiri
+    fundador fundadora minister menteri ministro ministra secretary sekretaris secretario secretaria senior head
+    kepala jefe jefa architect scientist engineer economist researcher editor partner counsel dr prof mr mrs ms
+    pak bu bapak ibu sr sra don doña governor gubernur gobernador mayor alcalde analyst analis analista
+    spokesperson consejero consejera delegado delegada executive eksekutif ejecutivo""".split()
+)
+# Capitalised only because they open a sentence.
+_OPENERS = (
+    frozenset(
+        """according meanwhile however although after before despite while since during under with without for in on
+    at by from this that these those its their his her our the a an as if when but and so also yet both each
+    menurut namun sementara selain setelah sebelum meskipun walaupun dalam pada bagi dengan tanpa kini saat ketika
+    sejak selama hal langkah para sang itu ini dan tetapi sedangkan bahkan terkait sebagai karena jika
+    según sin además mientras tras durante desde con para por en el la los las un una este esta estos estas ese esa
+    pero también aunque como""".split()
+    )
+    | _EN_WORDS
+    | _ID_WORDS
+    | lexical.STOPWORDS
+)
+_MONTH_OR_DAY = rf"(?:{_MONTH}|\b(?:{_WEEKDAYS})\b)$"
+_PLACE_BEFORE = r"(?i:\b(?:in|at|near|from|to|into|di|ke|dari|dekat|en|cerca de|desde|de|del|puerto de|port of)\s+)$"
+_CONJUNCTION = r"\b(?:and|dan|serta|y|e)\b"
+_LIST_GAP = r",\s*|,?\s+(?:and|dan|serta|y|e)\s+"
+
+
+@dataclass(frozen=True)
+class Span:
+    """A piece of a sentence that can be a short answer: offsets, the text, and what it is."""
+
+    start: int
+    end: int
+    text: str
+    kind: str  # "date", "money", "figure", "count" (number words), "name"
+    fit: float = 1.0  # how well it answers, 0.25..1: of the preferred type, next to the question's words
+
+
+def _dates(sentence: str) -> list[Span]:
+    return [Span(m.start(), m.end(), m.group(), "date") for m in re.finditer(_DATE, sentence) if m.group().strip()]
+
+
+def _figures(sentence: str) -> list[Span]:
+    """Amounts and counts, without the numbers of dates, bare years and model versions (Llama 4)."""
+    taken = [(d.start, d.end) for d in _dates(sentence) if any(c.isalpha() for c in d.text)]
+    out = []
+    for m in re.finditer(_FIGURE, sentence):
+        if any(a <= m.start() < b for a, b in taken):
+            continue  # the day of "17 Desember 2025"
+        if m.group("words"):
+            start, end, kind = m.start(), m.end(), "count"
+            if not m.group("wscale"):
+                nxt = _NEXT_WORD.match(sentence, end)
+                if not nxt or nxt.group(1).casefold() in _OPENERS:
+                    continue  # "dua" alone says little: a count needs what it counts
+                end = nxt.end()
+            out.append(Span(start, end, sentence[start:end], kind))
+            continue
+        bare = not (m.group("cur") or m.group("scale") or m.group("unit"))
+        if bare and re.fullmatch(_YEAR, m.group("num")):
+            continue  # a year is a date
+        if bare and re.search(r"[^\W\d_][\w-]*[A-Z0-9][\w-]*\s$|\b[A-Z][\w-]*\s$", sentence[: m.start()]):
+            continue  # "Llama 4", "Opus 4": a version belongs to its name
+        end = m.end()
+        if not (m.group("cur") or m.group("unit")):
+            nxt = _NEXT_WORD.match(sentence, end)  # what is counted: "80 turbines", "1,3 juta GPU"
+            if nxt and nxt.group(1).casefold() not in _OPENERS and not re.match(_MONTH_OR_DAY, nxt.group(1)):
+                end = nxt.end()
+        money = bool(m.group("cur") or "%" in m.group(0) or re.search(_MONEY_WORD, m.group(0)))
+        out.append(Span(m.start(), end, sentence[m.start() : end].rstrip(), "money" if money else "figure"))
+    return out
+
+
+def _names(sentence: str, context: str) -> list[Span]:
+    """Names: capitalised runs, without job titles, month names or a word capitalised only to open the sentence."""
+    opening = len(sentence) - len(sentence.lstrip(_OPENING_MARKS))
+    out = []
+    for m in re.finditer(_NAME_RUN, sentence):
+        words = [(w.start() + m.start(), w.group()) for w in re.finditer(r"\S+", m.group())]
+        keep: list[tuple[int, str]] = []
+        for pos, word in words:
+            bare = _POSSESSIVE.sub("", word).casefold().rstrip(".")
+            ordinary = pos == opening and _ordinary(word, bare, len(words) == 1, context)
+            if bare in _TITLES or re.match(_MONTH_OR_DAY, word) or ordinary:
+                if keep:
+                    out.append(_join(sentence, keep))
+                keep = []
+                continue
+            keep.append((pos, word))
+        if keep:
+            out.append(_join(sentence, keep))
+    # a connector left alone at an edge ("de Ferrol") is not part of the name
+    return [s for s in out if s.text[:1].isupper() or any(c.isupper() for c in s.text[1:2])]
+
+
+_OPENING_MARKS = " \"'“‘(«¿¡"
+
+
+def _ordinary(word: str, bare: str, alone: bool, context: str) -> bool:
+    """A word capitalised only because it opens the sentence: a function word, a word the
+    passage also writes in lower case, or, standing alone, one it never capitalises elsewhere."""
+    if bare in _OPENERS or re.search(rf"(?<!\w){re.escape(bare)}(?!\w)", context):
+        return True
+    if not alone:
+        return False
+    for m in re.finditer(rf"(?<!\w){re.escape(word)}(?!\w)", context):
+        before = context[: m.start()].rstrip(_OPENING_MARKS)
+        if before and before[-1] not in ".!?:;—\n":
+            return False  # capitalised mid-sentence too: a name
+    return True
+
+
+def _join(sentence: str, words: list[tuple[int, str]]) -> Span:
+    while words and words[-1][1].islower():
+        words = words[:-1]
+    while len(words) > 1 and words[0][1].islower():
+        words = words[1:]
+    start, end = words[0][0], words[-1][0] + len(_POSSESSIVE.sub("", words[-1][1]) or words[-1][1])
+    return Span(start, end, sentence[start:end], "name")
+
+
+@functools.lru_cache(maxsize=4096)  # search, trust and compose read the same few sentences
+def typed_spans(sentence: str, kind: AnswerKind, context: str = "") -> tuple[Span, ...]:
+    """Every span of `sentence` that could answer a question of this kind; `context` (the
+    passage around it) tells a name from a word capitalised to open the sentence."""
+    if kind == "when":
+        return tuple(_dates(sentence))
+    if kind in ("how_many", "how_much"):
+        return tuple(_figures(sentence))
+    return tuple(_names(sentence, context or sentence))
+
+
+def _new_parts(span: Span, question: Question, asked: str) -> list[Span]:
+    """What the span adds to the question: "Sam McCandlish" in "Who replaced Sam McCandlish?" adds
+    nothing; "Presiden Anthropic Daniela Amodei" adds "Daniela Amodei" to a question naming Anthropic."""
+    if span.text.casefold() in asked:
+        return []
+    if span.kind != "name":
+        return [] if any(n in question.numbers for n in _NUMBER.findall(span.text)) else [span]
+    known = {n.casefold() for n in question.names}
+    parts, run = [], []
+    for w in re.finditer(r"\S+", span.text):
+        if _POSSESSIVE.sub("", w.group()).casefold().strip(",") in known:
+            parts.append(run)
+            run = []
+        else:
+            run.append(w)
+    parts.append(run)
+    out = []
+    for run in parts:
+        while run and (run[-1].group().islower() or run[-1].group() in (",", "dan", "and", "y")):
+            run = run[:-1]
+        while run and run[0].group().islower():
+            run = run[1:]
+        if run:
+            a = span.start + run[0].start()
+            text = span.text[run[0].start() : run[-1].end()].rstrip(",")
+            out.append(Span(a, a + len(text), text, "name"))
+    return out
+
+
+def answer_spans(sentence: str, question: Question, context: str = "") -> list[Span]:
+    """Spans of the type the question wants that it does not already say, best first.
+
+    Best: of the preferred type (money for "how much", a count for "how many", a full
+    name for "who", a place after "in"/"di"/"en" for "where"), then nearest to a word
+    of the question found in the sentence ("1,3 juta GPU" for "How many GPUs...?").
+    """
+    kind = answer_kind(question)
+    if kind is None:
+        return []
+    asked = question.text.casefold()
+    spans = [part for s in typed_spans(sentence, kind, context) for part in _new_parts(s, question, asked)]
+    if kind in ("who", "where"):
+        spans = _lists(sentence, spans)
+    if not spans:
+        return []
+    anchors = [
+        (m.start(), m.end())
+        for w in {*question.names, *question.numbers, *question.terms}
+        if len(w) > 1
+        for m in re.finditer(rf"(?<!\w){re.escape(w)}", sentence, re.IGNORECASE)
+    ]
+
+    def distance(s: Span) -> int:
+        if not anchors:
+            return len(sentence)  # nothing of the question here: the first span wins, near nothing
+        return min(max(a - s.end, s.start - b, 0) for a, b in anchors)
+
+    def preference(s: Span) -> int:
+        if kind == "how_much":
+            return 0 if s.kind == "money" else 1
+        if kind == "how_many":
+            return 0 if s.kind in ("figure", "count") else 1
+        if kind == "who":
+            acronym = s.text.replace(".", "").isupper() and " " not in s.text
+            return 0 if " " in s.text else 2 if acronym else 1
+        if kind == "where":
+            return 0 if re.search(_PLACE_BEFORE, sentence[: s.start]) else 1
+        return 0
+
+    ranked = sorted(spans, key=lambda s: (preference(s), distance(s), s.start))
+    return [replace(s, fit=0.25 + 0.375 * (preference(s) == 0) + 0.375 * (distance(s) <= _NEAR)) for s in ranked]
+
+
+_NEAR = 20  # characters: a figure, date or name this close to a word of the question is about it
+
+
+def _lists(sentence: str, spans: list[Span]) -> list[Span]:
+    """Names joined by commas ending in "and"/"dan"/"y" are one answer: "OpenAI, Google, dan Microsoft"."""
+    chains: list[list[Span]] = []
+    for s in spans:
+        if chains and re.fullmatch(_LIST_GAP, sentence[chains[-1][-1].end : s.start]):
+            chains[-1].append(s)
+        else:
+            chains.append([s])
+    out = []
+    for chain in chains:
+        while len(chain) > 1 and not re.search(_CONJUNCTION, sentence[chain[-2].end : chain[-1].start]):
+            out.append(chain.pop(0))  # an apposition ("CEO Scale, Alexandr Wang"), not a list
+        first, last = chain[0], chain[-1]
+        out.append(Span(first.start, last.end, sentence[first.start : last.end], "name"))
+    return out
+
+
+def answer_span(sentence: str, question: Question, context: str = "") -> Span | None:
+    """The short answer in `sentence`: a verbatim span of the type the question wants, or None."""
+    spans = answer_spans(sentence, question, context)
+    return spans[0] if spans else None

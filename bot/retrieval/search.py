@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from bot.retrieval import lexical
+from bot.retrieval import lexical, questions
 from bot.retrieval.store import IndexData
 
 
@@ -16,9 +16,9 @@ class Hit:
     index: int  # passage row in the index
     score: float  # cosine similarity of question and passage
     fused: float  # the ranking score, 0..1
-    highlight: tuple[int, int]  # offsets of the best sentence within the passage text
+    highlight: tuple[int, int]  # offsets of the sentence that answers, within the passage text
     sentence_row: int  # that sentence's row in the sentence vectors
-    relevance: float  # how far that sentence stands above the index median
+    relevance: float  # how far the passage's best-matching sentence stands above the index median
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,11 @@ class SearchParams:
     duplicate_similarity: float = 0.5  # highlights this close (centered cosine) state the same fact
     anchor_overlap: float = 0.6  # share of names two highlights must have in common to be one fact
     highlight_lexical_weight: float = 0.1
+    # added to a sentence holding what the question asks for (a figure for "how many", a
+    # date for "when", a name for "who") that the question does not already say, times
+    # how well it fits (questions.Span.fit)
+    answer_weight: float = 0.15
+    name_share: float = 1 / 3  # of answer_weight for a name or place: capitalised words are everywhere, figures are not
     candidates: int = 50
     fusion: str = "convex"  # or "rrf"
     fold_same_facts: bool = True  # False: every passage stands alone (for comparison in bench/quality.py)
@@ -78,6 +83,8 @@ def search(data: IndexData, qvec: np.ndarray, question: str, k: int, params: Sea
     best = [best_sentence(data, int(i), sentence_sims, q_tokens, params) for i in cand]
     semantic = (1 - params.sentence_weight) * dense + params.sentence_weight * sentence_sims[[row for row, _ in best]]
     fused = fuse(semantic, lexical.scores(data.bm25, question)[cand], params)
+    asked = questions.analyze(question)
+    typed = bool(params.answer_weight) and questions.answer_kind(asked) is not None
     order = np.argsort(-fused, kind="stable")
 
     hits: list[Hit] = []
@@ -90,7 +97,14 @@ def search(data: IndexData, qvec: np.ndarray, question: str, k: int, params: Sea
         hits.append(hit)
         if len(hits) == k:
             break
+    if typed:  # folded by the best-matching sentence, as always; highlighted at the one that answers
+        hits = [_answering(data, hit, sentence_sims, q_tokens, params, asked) for hit in hits]
     return Result(tuple(hits), relevance)
+
+
+def _answering(data: IndexData, hit: Hit, sentence_sims, q_tokens, params: SearchParams, asked) -> Hit:
+    row, span = best_sentence(data, hit.index, sentence_sims, q_tokens, params, asked)
+    return replace(hit, highlight=span, sentence_row=row)
 
 
 _NAME_OR_NUMBER = re.compile(r"(?<!^)(?<![.!?] )\b[A-Z][\w-]+|\d[\d.,]*\d|\d")
@@ -118,14 +132,29 @@ def _same_fact(data: IndexData, hit: Hit, other: Hit, params: SearchParams) -> b
     )
 
 
-def best_sentence(data: IndexData, i: int, sentence_sims: np.ndarray, q_tokens: set[str], params: SearchParams):
-    """(sentence row, offsets in the passage) of the sentence that best answers the question."""
+def best_sentence(
+    data: IndexData,
+    i: int,
+    sentence_sims: np.ndarray,
+    q_tokens: set[str],
+    params: SearchParams,
+    asked: questions.Question | None = None,
+):
+    """(sentence row, offsets in the passage) of the sentence that best answers the question.
+
+    Similarity and the question's words decide; with `asked`, so does holding a span of the
+    kind of answer it wants (a figure beside the sentence that only names the company).
+    """
     spans = data.sentences[i]
     s0 = int(data.sentence_start[i])
     sims = sentence_sims[s0 : s0 + len(spans)].copy()
+    text = data.passages[i].text
     if q_tokens and params.highlight_lexical_weight:
-        text = data.passages[i].text
         overlap = np.array([len(q_tokens & set(lexical.tokens(text[a:b]))) / len(q_tokens) for a, b in spans])
         sims += params.highlight_lexical_weight * overlap
+    if asked is not None and len(spans) > 1:
+        found = [questions.answer_span(text[a:b], asked, text) for a, b in spans]
+        weight = params.answer_weight * (params.name_share if questions.answer_kind(asked) in ("who", "where") else 1.0)
+        sims += weight * np.array([s.fit if s else 0.0 for s in found])
     j = int(np.argmax(sims))
     return s0 + j, spans[j]

@@ -3,7 +3,7 @@
     index/
         current -> gen-<time>-<id>/   a symlink, swapped with os.replace
         gen-<time>-<id>/              one generation (the current one and the previous one are kept)
-            manifest.json     format version, model, dimension, chunking, a hash per file
+            manifest.json     format version, model, dimension, chunking, a hash per file, decline calibration
             passages.jsonl    one passage a line, with its sentences' offsets
             passages.faiss    inner-product index over the normalized passage vectors
             sentences.npy     one normalized vector per sentence, for highlighting
@@ -45,7 +45,7 @@ from bot.core.models import Passage
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the manifest carries the decline calibration (calibration.py)
 CURRENT = "current"
 LOCK = ".lock"
 _STRAY = (".tmp-", f".{CURRENT}-")  # a half-written generation, a link not yet swapped in
@@ -183,9 +183,21 @@ def write_index(tmp: Path, manifest: dict, passages, sentences, passage_vectors,
     return gen
 
 
-def _write_parts(folder: Path, manifest: dict, passages, sentences, passage_vectors, sentence_vectors, bm25) -> None:
+def in_memory(manifest: dict, passages, sentences, passage_vectors, sentence_vectors, bm25) -> IndexData:
+    """A generation before it is written, to be searched (by the calibration) before its manifest is final."""
+    return IndexData(
+        manifest, tuple(passages), tuple(sentences), passage_vectors, sentence_vectors, _dense(passage_vectors), bm25
+    )
+
+
+def _dense(passage_vectors: np.ndarray) -> faiss.Index:
     dense = faiss.IndexFlatIP(passage_vectors.shape[1])
     dense.add(np.ascontiguousarray(passage_vectors, dtype=np.float32))
+    return dense
+
+
+def _write_parts(folder: Path, manifest: dict, passages, sentences, passage_vectors, sentence_vectors, bm25) -> None:
+    dense = _dense(passage_vectors)
     try:
         faiss.write_index(dense, str(folder / "passages.faiss"))
     except RuntimeError as exc:  # FAISS says why only at the end of its message: "... (File too large)"

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 
 from bot.core.models import Kind, Reply
+from bot.retrieval.questions import language
 from bot.serving.metrics import Metrics
 from bot.serving.ratelimit import RateLimiter
 
@@ -68,14 +69,15 @@ class Dispatcher:
 
     async def ask(self, platform: str, user: str, question: str) -> Reply:
         self._track_caller()
+        lang = language(question)  # even "busy" is said in the asker's language
         if not self.accepting:
-            return self._refuse(platform, user, "shutting_down")
+            return self._refuse(platform, user, "shutting_down", lang)
         if len(self._jobs) >= self.max_pending:
-            return self._refuse(platform, user, "busy")  # before the rate limit: no turn is used up
+            return self._refuse(platform, user, "busy", lang)  # before the rate limit: no turn is used up
         wait = self.limiter.check(f"{platform}:{user}")
         if wait:
             self._record(platform, user, "rate_limited", 0.0, ())
-            return Reply("rate_limited", retry_after=wait)
+            return Reply("rate_limited", retry_after=wait, lang=lang)
         started = time.perf_counter()
         job = asyncio.create_task(self._run(question))
         self._jobs.add(job)
@@ -89,14 +91,14 @@ class Dispatcher:
             answer = job.result()
         except asyncio.CancelledError:
             self._record(platform, user, "shutting_down", elapsed, ())
-            return Reply("shutting_down")
+            return Reply("shutting_down", lang=lang)
         except Exception:
             log.exception("question failed (platform=%s user=%s)", platform, user_hash(platform, user))
             self._record(platform, user, "error", elapsed, ())
-            return Reply("error")
+            return Reply("error", lang=lang)
         kind: Kind = "answered" if answer.answered else "declined"
         self._record(platform, user, kind, elapsed, answer.sources)
-        return Reply(kind, answer=answer)
+        return Reply(kind, answer=answer, lang=answer.lang)
 
     async def _run(self, question: str):
         async with self._workers:
@@ -121,11 +123,10 @@ class Dispatcher:
         self.accepting = False
         if await self.wait_delivered(grace):
             return Drained(True, 0, 0)
-        jobs = list(self._jobs)
-        for job in jobs:
-            job.cancel()
+        # a job that finished a moment ago delivers its answer: only those really stopped are told
+        told = sum(job.cancel() for job in list(self._jobs))
         await self.wait_delivered(notice)
-        return Drained(False, len(jobs), len(self._others()))
+        return Drained(False, told, len(self._others()))
 
     async def wait_delivered(self, timeout: float) -> bool:
         """Wait until every task that asked has finished (replies sent); False on timeout."""
@@ -148,9 +149,9 @@ class Dispatcher:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    def _refuse(self, platform: str, user: str, kind: Kind) -> Reply:
+    def _refuse(self, platform: str, user: str, kind: Kind, lang: str = "en") -> Reply:
         self._record(platform, user, kind, 0.0, ())
-        return Reply(kind)
+        return Reply(kind, lang=lang)
 
     def _record(self, platform, user, outcome, elapsed, sources) -> None:
         self.metrics.questions.labels(platform, outcome).inc()

@@ -25,7 +25,7 @@ def test_answered_passages_come_in_cited_order_with_a_named_similarity():
     # the fused ranking put a passage with a lower cosine similarity first
     answer = Answer("Siapa CTO baru?", True, (cite(1, "b.txt", 0.61), cite(2, "a.txt", 0.83), cite(3, "b.txt", 0.7)))
     out = round_trip(answer)
-    assert list(out) == ["question", "answered", "reason", "passages"]
+    assert list(out) == ["question", "answered", "reason", "answer", "passages"]
     assert out["question"] == "Siapa CTO baru?" and out["answered"] is True
     assert out["reason"] is None
     assert [list(p) for p in out["passages"]] == [PASSAGE_KEYS] * 3
@@ -43,7 +43,13 @@ def test_passages_are_ordered_by_rank_whatever_order_they_were_given_in():
 @pytest.mark.parametrize("reason", ["not_covered", "empty", "too_long"])
 def test_a_decline_says_why(reason):
     out = round_trip(Answer("Apa cuaca di Jakarta?", False, reason=reason))
-    assert out == {"question": "Apa cuaca di Jakarta?", "answered": False, "reason": reason, "passages": []}
+    assert out == {
+        "question": "Apa cuaca di Jakarta?",
+        "answered": False,
+        "reason": reason,
+        "answer": None,
+        "passages": [],
+    }
 
 
 def test_text_outside_ascii_is_kept_as_written():

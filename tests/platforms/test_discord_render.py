@@ -193,7 +193,8 @@ def answers(draw) -> Answer:
         text = draw(texts)
         highlight = draw(st.sampled_from(["", text, text[: len(text) // 2]]))
         citations.append(Citation(rank, source, titles[source], text, highlight, draw(st.floats(-1, 1))))
-    return Answer(draw(texts), True, tuple(citations))
+    short = draw(st.one_of(st.none(), texts)) if citations else None
+    return Answer(draw(texts), True, tuple(citations), short=short, lang=draw(st.sampled_from(["en", "id"])))
 
 
 @st.composite
@@ -210,7 +211,10 @@ def replies(draw) -> Reply:
 def shown_ranks(embed: discord.Embed) -> list[int]:
     """The [n] of each quote in the description: one quote a paragraph, each opening with its marker."""
     ranks = []
-    for quote in embed.description.split("\n\n"):
+    quotes = embed.description.split("\n\n")
+    if quotes[0].startswith(("**Answer:**", "**Jawaban:**")):  # the short answer line, from [1]
+        assert quotes.pop(0).endswith("**[1]**")
+    for quote in quotes:
         found = re.match(r"\*\*\[(\d+)\]\*\* ", quote)
         assert found, quote[:80]
         ranks.append(int(found.group(1)))
@@ -243,4 +247,14 @@ def test_any_reply_renders_within_discord_limits(reply):
     for c in citations[: len(shown)]:  # each shown citation's file is named in full
         assert any(c.source in line or discord.utils.escape_markdown(c.source) in line for line in source_lines)
     hidden = len(citations) - len(shown)
-    assert embed.footer.text == (messages.DISCORD_MORE_PASSAGES.format(count=hidden) if hidden else None)
+    more = messages.say("DISCORD_MORE_PASSAGES", reply.answer.lang)
+    assert embed.footer.text == (more.format(count=hidden) if hidden else None)
+
+
+def test_the_short_answer_leads_the_embed_in_the_questions_language():
+    answer = Answer(
+        "Siapa CTO baru?", True, (cite(1, SOURCE_A, "Rahul Patil jadi CTO."),), short="Rahul *Patil*", lang="id"
+    )
+    embed = answer_embed(answer)
+    assert embed.description.split("\n\n")[0] == "**Jawaban:** Rahul \\*Patil\\* **[1]**"
+    assert embed.fields[0].name == "Sumber"

@@ -224,3 +224,15 @@ def test_decline_with_echo_escapes_the_question():
     assert "<!here>" not in json.dumps(message)
     assert "&lt;!here&gt; weather?" in texts(message)[0]
     assert messages.NOT_COVERED in texts(message)
+
+
+def test_the_short_answer_leads_and_the_labels_follow_the_question():
+
+    cited = (Citation(1, "a.txt", "Kelinci <Emas>", "Dibeli Rp 5 triliun.", "Dibeli Rp 5 triliun.", 0.5),)
+    answer = Answer("Berapa <nilainya>?", True, cited, short="Rp 5 triliun & lebih", lang="id")
+    message = render_answer(answer, echo_question=True)
+    texts = [b["text"]["text"] if b["type"] == "section" else b["elements"][0]["text"] for b in message["blocks"]]
+    assert texts[0] == "*Pertanyaan:* Berapa &lt;nilainya&gt;?"
+    assert texts[1] == "*Jawaban:* Rp 5 triliun &amp; lebih [1]"
+    assert texts[2] == "Dibeli Rp 5 triliun. [1]" and texts[3] == "*Sumber*"
+    assert message["text"].startswith("Rp 5 triliun &amp; lebih [1]")

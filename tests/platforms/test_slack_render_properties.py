@@ -48,7 +48,8 @@ def answers(draw) -> Answer:
         source = draw(st.sampled_from(sources))
         sentence = draw(_texts)
         citations.append(Citation(rank, source, titles[source], draw(_short) + sentence, sentence, 0.5))
-    return Answer(draw(_texts), True, tuple(citations))
+    short = draw(st.one_of(st.none(), _texts))
+    return Answer(draw(_texts), True, tuple(citations), short=short, lang=draw(st.sampled_from(["en", "id"])))
 
 
 def _declined(draw_reason):

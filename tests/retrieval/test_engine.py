@@ -2,7 +2,6 @@
 
 from bot.retrieval.config import RetrievalConfig
 from bot.retrieval.engine import Engine
-from bot.retrieval.search import search
 from tests.conftest import make_settings
 
 
@@ -50,8 +49,10 @@ def test_page_footers_are_never_indexed(seeds_engine):
 
 def test_answer_shape(seeds_engine):
     answer = seeds_engine.ask("Who is Anthropic's new CTO?")
-    assert answer.answered and len(answer.passages) == 3
-    assert [c.rank for c in answer.passages] == [1, 2, 3]
+    # a one-fact question: one citation, the name as the short answer, in the question's language
+    assert answer.answered and [c.rank for c in answer.passages] == [1]
+    assert answer.short is not None and "Rahul Patil" in answer.short and answer.lang == "en"
+    assert answer.short in answer.passages[0].highlight
     for c in answer.passages:
         assert c.highlight in c.text
         assert c.source.endswith(".txt") and c.title
@@ -85,12 +86,3 @@ def test_the_same_fact_in_two_languages_does_not_crowd_out_the_rest(seeds_engine
 def test_top_k_setting(tmp_path, embedder, seeds_engine):
     engine = Engine(RetrievalConfig.from_settings(make_settings(tmp_path, top_k=1)), embedder, seeds_engine.data)
     assert len(engine.ask("What does Scale AI do?").passages) == 1
-
-
-def test_the_relevance_setting_is_the_line_between_answering_and_declining(tmp_path, embedder, seeds_engine):
-    """Thresholds a hair (0.001) either side of this question's own relevance: no model score is assumed."""
-    question = "What does Scale AI do?"
-    relevance = search(seeds_engine.data, embedder.query(question), question, 3).relevance
-    for threshold, answered in ((relevance - 0.001, True), (relevance + 0.001, False)):
-        config = RetrievalConfig.from_settings(make_settings(tmp_path, min_relevance=round(threshold, 6)))
-        assert Engine(config, embedder, seeds_engine.data).ask(question).answered is answered

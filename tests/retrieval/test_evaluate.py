@@ -8,7 +8,7 @@ import pytest
 
 from bot.core.errors import NewsbotError
 from bot.core.models import Answer, Citation
-from bot.retrieval.evaluate import EvalQuestion, read_questions, score
+from bot.retrieval.evaluate import EvalQuestion, read_questions, score, sweep, sweep_lines
 
 GOOD = [
     {"q": "How long is the Rotterdam bridge?", "lang": "en", "sources": ["bridge_en.txt"], "expect": ["820"]},
@@ -124,13 +124,17 @@ def test_score_counts_each_metric_from_hand_made_answers():
         "declined: 'bridge cost'",
         "answered out-of-scope: 'football' (cited grab.txt)",
     ]
-    assert report.lines()[-6:] == [
+    lines = report.lines()
+    first = lines.index("answer-passage@3    2/4")
+    assert lines[first : first + 8] == [
         "answer-passage@3    2/4",
         "answer-highlight@3  1/4",
         "source@1            2/4",
         "MRR                 0.438",
         "out-of-scope declined  1/2",
         "in-scope declined      1/4",
+        "false answers          50% (out-of-scope questions answered)",
+        "false declines         25% (in-scope questions declined)",
     ]
 
 
@@ -148,3 +152,59 @@ def test_answers_must_match_questions_one_for_one():
     question = EvalQuestion("q", (), ())
     with pytest.raises(ValueError):
         score([question, question], [Answer("q", False, reason="not_covered")])
+
+
+def _cited(text: str) -> tuple[Citation, ...]:
+    return (Citation(1, "a.txt", "T", text, text, 0.5),)
+
+
+def test_false_answers_false_declines_short_answers_and_languages():
+    questions = [
+        EvalQuestion("How old is Budi?", ("a.txt",), ("41",), "en", answer="41"),
+        EvalQuestion("Siapa pendiri Kelinci Emas?", ("a.txt",), ("Budi",), "id", answer="Budi Santoso"),
+        EvalQuestion("Kapan kantor dibuka?", ("a.txt",), ("Mei",), "id", answer="Mei 2024"),
+        EvalQuestion("Why?", ("a.txt",), ("because",), "en"),
+        EvalQuestion("What is the weather?", (), (), "en"),
+        EvalQuestion("Siapa presiden Peru?", (), (), "id"),
+    ]
+    answers = [
+        Answer("q", True, _cited("Budi is 41 years old."), short="41 years"),  # holds the expected: right
+        Answer("q", True, _cited("Budi Santoso founded it."), short="Santoso"),  # held by the expected: right
+        Answer("q", True, _cited("Opened in May."), short="2023"),  # wrong
+        Answer("q", False, reason="not_covered"),
+        Answer("q", True, _cited("Sunny.")),  # a false answer
+        Answer("q", False, reason="not_covered"),
+    ]
+    r = score(questions, answers)
+    assert (r.short_expected, r.short_given, r.short_correct) == (3, 3, 2)
+    assert r.false_answer_rate == 0.5 and r.false_decline_rate == 0.25
+    assert r.by_lang == {"en": [2, 1, 1, 1], "id": [2, 0, 1, 0]}
+    text = "\n".join(r.lines())
+    assert "short answer           2/3 correct, 3/3 given" in text
+    assert "false answers          50%" in text and "false declines         25%" in text
+    assert "short answer '2023', expected 'Mei 2024'" in text
+
+
+def test_sweep_counts_both_errors_at_each_threshold():
+    questions = [
+        EvalQuestion("a", ("a.txt",), ("x",)),
+        EvalQuestion("b", ("a.txt",), ("x",)),
+        EvalQuestion("c", (), ()),
+        EvalQuestion("d", (), ()),
+        EvalQuestion("", (), ()),  # empty: declined before scoring, never counted
+    ]
+    conf = [0.9, 0.3, 0.5, float("-inf"), None]
+    answers = [Answer("q", c is not None and c >= 0.4, confidence=c) for c in conf]
+    rows = sweep(questions, answers, steps=4)  # 0.3, 0.5, 0.7, 0.9
+    assert [round(r.threshold, 2) for r in rows] == [0.3, 0.5, 0.7, 0.9]
+    assert [(r.false_answers, r.false_declines) for r in rows] == [(1, 0), (1, 1), (0, 1), (0, 1)]
+    assert all((r.out_of_scope, r.in_scope) == (2, 2) for r in rows)
+    lines = sweep_lines(rows, current=0.4)
+    assert lines[1].split()[:2] == ["0.300", "1/2"] and "0.400" in lines[-1]
+
+
+def test_an_answer_field_must_be_a_string_or_null(tmp_path):
+    path = write(tmp_path, [json.dumps({**GOOD[0], "answer": 820})])
+    with pytest.raises(NewsbotError, match="line 1"):
+        read_questions(path)
+    assert read_questions(write(tmp_path, [json.dumps({**GOOD[0], "answer": None})]))[0].answer is None

@@ -62,3 +62,107 @@ def test_analyze_collects_figures_and_terms():
     assert q.lang == "id" and q.kind == "how_many" and q.wants_figure
     assert q.numbers == ("2025", "1,3")
     assert "gpu" in q.terms and "yang" not in q.terms
+
+
+# --- the short answer's kind, and its spans in a sentence (English, Indonesian, Spanish) ---
+
+from bot.retrieval.questions import answer_kind, answer_span, answer_spans, typed_spans  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Who founded Volcano Robotics?", "who"),
+        ("Which companies did Budi Santoso work for?", "who"),
+        ("Di perusahaan mana Budi bekerja?", "who"),
+        ("¿Quién dirige Kelinci Emas?", "who"),
+        ("Kapan pabrik itu dibuka?", "when"),
+        ("¿Cuándo abrirá la planta?", "when"),
+        ("Di negara mana pabrik itu dibangun?", "where"),
+        ("¿Dónde se ensamblarán las turbinas?", "where"),
+        ("How long did Budi work in Oslo?", "how_many"),
+        ("¿Cuántos empleos creará la fábrica?", "how_many"),
+        ("What share of drivers use the app?", "how_much"),
+        ("¿Cuánto costará el puente?", "how_much"),
+        ("¿Qué precio ofreció la empresa?", "how_much"),
+        ("Why did the lab move?", None),
+        ("Did Volcano Robotics raise money?", None),
+        ("What does the lab build?", None),
+    ],
+)
+def test_answer_kind(question, expected):
+    assert answer_kind(analyze(question)) == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "dates"),
+    [
+        ("Video itu diunggah pada 17 Desember 2025 di X.", ["17 Desember 2025"]),
+        ("Las cofradías se reunirán el 10 de septiembre en Malpica.", ["10 de septiembre"]),
+        ("The deal was signed on June 13, 2025, in Oslo.", ["June 13, 2025"]),
+        ("Investasi berjalan hingga akhir 2028, kata Budi.", ["akhir 2028"]),
+        ("Pabrik beroperasi pada kuartal ketiga 2026.", ["kuartal ketiga 2026"]),
+        ("Budi became CEO earlier this week.", ["earlier this week"]),
+        ("The Llama 4 model has 400 layers.", []),
+    ],
+)
+def test_dates_in_three_languages(sentence, dates):
+    assert [s.text for s in typed_spans(sentence, "when")] == dates
+
+
+@pytest.mark.parametrize(
+    ("sentence", "figures"),
+    [
+        ("Meta akan memasang lebih dari 1,3 juta GPU hingga akhir tahun.", ["1,3 juta GPU"]),
+        ("Meta membayar $14,8 miliar untuk 49% saham.", ["$14,8 miliar", "49%"]),
+        ("Mistral menginvestasikan €450 juta di Paris.", ["€450 juta"]),
+        ("La planta empleará a 2.500 trabajadores.", ["2.500 trabajadores"]),
+        ("Halvorsen pagó 95 millones de euros.", ["95 millones de euros"]),
+        ("Net loss was NOK 1.2 billion in 2025.", ["NOK 1.2 billion"]),  # the year is a date
+        ("Pengeluaran naik hampir dua kali lipat.", ["dua kali lipat"]),
+        ("Llama 4 dirilis pada 13 Juni.", []),  # a version and the day of a date are no amounts
+    ],
+)
+def test_figures_in_three_languages(sentence, figures):
+    assert [s.text for s in typed_spans(sentence, "how_much")] == figures
+
+
+def test_a_short_answer_is_a_verbatim_span_of_its_sentence():
+    sentence = "Direktur utama Kopi Gunung, Wulan Sari yang berusia 41 tahun, membuka pabrik senilai Rp 2,1 triliun."
+    for question, expected in (
+        ("How old is Wulan Sari?", "41 tahun"),
+        ("How much did the Kopi Gunung plant cost?", "Rp 2,1 triliun"),
+        ("Who runs Kopi Gunung?", "Wulan Sari"),
+    ):
+        span = answer_span(sentence, analyze(question))
+        assert span.text == expected and sentence[span.start : span.end] == span.text
+
+
+def test_the_name_already_in_the_question_is_not_the_answer():
+    sentence = "Budi Santoso menggantikan Rina Wijaya sebagai CEO Kelinci Emas pada Senin."
+    assert answer_span(sentence, analyze("Who replaced Rina Wijaya at Kelinci Emas?")).text == "Budi Santoso"
+    assert answer_span(sentence, analyze("Siapa yang digantikan Budi Santoso?")).text == "Rina Wijaya"
+    # a title and the company named by the question are split off: the person remains
+    sentence = "Both will report to Kelinci Emas President Dewi Lestari, the company said."
+    assert answer_span(sentence, analyze("To whom will Kelinci Emas executives report?")).text == "Dewi Lestari"
+
+
+def test_the_answer_nearest_to_the_question_words_wins():
+    sentence = "Rencana itu mencakup pusat data 2 gigawatt dan lebih dari 1,3 juta GPU hingga akhir tahun."
+    assert answer_span(sentence, analyze("How many GPUs will Meta deploy?")).text == "1,3 juta GPU"
+    sentence = "La empresa, que facturó 300 millones de euros, creará 2.500 empleos en Ferrol."
+    assert answer_span(sentence, analyze("¿Cuántos empleos creará la empresa?")).text == "2.500 empleos"
+
+
+def test_lists_of_names_are_one_answer_and_openers_are_no_names():
+    sentence = "Kelinci Emas melayani klien besar seperti Grab, Gojek, dan Tokopedia."
+    assert answer_span(sentence, analyze("Siapa saja klien Kelinci Emas?")).text == "Grab, Gojek, dan Tokopedia"
+    sentence = "Tentu saja perusahaan itu menolak berkomentar."  # "Tentu" opens the sentence: no name
+    assert answer_spans(sentence, analyze("Who refused to comment?")) == []
+
+
+def test_no_short_answer_without_a_span_of_the_kind():
+    sentence = "The company said the bridge would carry cyclists and buses across the river."
+    assert answer_span(sentence, analyze("When will the bridge open?")) is None
+    assert answer_span(sentence, analyze("How much did the bridge cost?")) is None
+    assert answer_span(sentence, analyze("Why was the bridge built?")) is None  # no short answer at all

@@ -209,10 +209,11 @@ async def test_when_the_grace_runs_out_waiting_and_running_questions_are_told_re
         await until(lambda: d.pending == 3)
         drained = await asyncio.wait_for(d.drain(grace=0.2, notice=5), 10)
         assert drained == Drained(in_time=False, told_restarting=3, undelivered=0)
-        assert sent == [Reply("shutting_down")] * 3 and all(t.done() for t in tasks)
+        # told in the asker's language
+        assert sent == [Reply("shutting_down", lang="id")] * 3 and all(t.done() for t in tasks)
     assert counts(d) == {("discord", "shutting_down"): 3}
     assert d.pending == 0 and not d.accepting
-    assert await d.ask("discord", "u9", ID_QUESTION) == Reply("shutting_down")
+    assert await d.ask("discord", "u9", ID_QUESTION) == Reply("shutting_down", lang="id")
 
 
 async def test_a_reply_that_never_goes_out_is_counted_not_waited_for_forever(engine):

@@ -29,6 +29,7 @@ TOTAL_MAX = 6000
 CONTENT_MAX = 2000  # a plain message
 
 SOURCE_TITLE_MAX = 200  # an article title in the sources list
+SHORT_MAX = 200  # the short answer line
 MIN_SNIPPET = 40  # below this, show fewer citations rather than unreadable stubs
 SEPARATOR = "\n\n"
 COLOUR = discord.Colour.blurple()
@@ -71,7 +72,7 @@ def _source_lines(citations: tuple[Citation, ...]) -> list[str]:
     return lines
 
 
-def _pack_fields(lines: list[str]) -> list[tuple[str, str]]:
+def _pack_fields(lines: list[str], lang: str = "en") -> list[tuple[str, str]]:
     """Lines into fields of at most 1,024 characters, never splitting a line."""
     fields: list[tuple[str, str]] = []
     current: list[str] = []
@@ -82,7 +83,7 @@ def _pack_fields(lines: list[str]) -> list[tuple[str, str]]:
         current.append(line)
     if current:
         fields.append(("", "\n".join(current)))
-    heading = messages.SOURCES_HEADING
+    heading = messages.say("SOURCES_HEADING", lang)
     return [(heading if i == 0 else f"{heading} (continued)", value) for i, (_, value) in enumerate(fields)]
 
 
@@ -106,21 +107,28 @@ def _fit(snippets: list[str], budget: int) -> list[str] | None:
 def answer_embed(answer: Answer) -> discord.Embed:
     citations = tuple(answer.passages)
     title = clip(" ".join(answer.question.split()), TITLE_MAX)
+    short = reply_layer.short_answer(answer)
+    lead = ""
+    if short:  # the answering phrase first, marked as coming from citation [1]
+        heading = messages.say("ANSWER_HEADING", answer.lang)
+        lead = f"**{heading}:** {clip(escape_markdown(short), SHORT_MAX)} {_marker([1])}{SEPARATOR}"
     for shown in range(len(citations), 0, -1):
-        embed = _build(title, citations[:shown], hidden=len(citations) - shown)
+        embed = _build(title, citations[:shown], len(citations) - shown, lead, answer.lang)
         if embed is not None:
             return embed
     # not even one citation fits (cannot happen with sane file names): say so plainly
-    return discord.Embed(title=title, description=messages.NOT_COVERED, colour=COLOUR)
+    return discord.Embed(title=title, description=messages.say("NOT_COVERED", answer.lang), colour=COLOUR)
 
 
-def _build(title: str, citations: tuple[Citation, ...], hidden: int) -> discord.Embed | None:
-    fields = _pack_fields(_source_lines(citations))
+def _build(
+    title: str, citations: tuple[Citation, ...], hidden: int, lead: str = "", lang: str = "en"
+) -> discord.Embed | None:
+    fields = _pack_fields(_source_lines(citations), lang)
     if len(fields) > FIELDS_MAX:
         return None
-    footer = messages.DISCORD_MORE_PASSAGES.format(count=hidden) if hidden else ""
-    used = len(title) + len(footer) + sum(len(n) + len(v) for n, v in fields)
-    room = min(DESCRIPTION_MAX, TOTAL_MAX - used)
+    footer = messages.say("DISCORD_MORE_PASSAGES", lang).format(count=hidden) if hidden else ""
+    used = len(title) + len(footer) + sum(len(n) + len(v) for n, v in fields) + len(lead)
+    room = min(DESCRIPTION_MAX - len(lead), TOTAL_MAX - used)
     markers = [_marker([c.rank]) + " " for c in citations]
     overhead = sum(map(len, markers)) + len(SEPARATOR) * (len(citations) - 1)
     texts = [escape_markdown(" ".join((c.highlight or c.text).split())) for c in citations]
@@ -129,7 +137,7 @@ def _build(title: str, citations: tuple[Citation, ...], hidden: int) -> discord.
         return None
     embed = discord.Embed(
         title=title or None,
-        description=SEPARATOR.join(m + t for m, t in zip(markers, fitted, strict=False)),
+        description=lead + SEPARATOR.join(m + t for m, t in zip(markers, fitted, strict=False)),
         colour=COLOUR,
     )
     for name, value in fields:

@@ -23,6 +23,7 @@ from bot.core.models import Answer, Citation, Reply
 from bot.platforms import reply as reply_layer
 
 MAX_TEXT = 3000  # characters in one text object
+SHORT_MAX = 300  # the short answer line
 MAX_BLOCKS = 50  # blocks in one message
 MAX_CONTEXT_ELEMENTS = 10  # elements in one context block
 MAX_SOURCE_NAME = 300  # characters of a file name shown (file systems allow 255 bytes)
@@ -131,22 +132,29 @@ def _pack(lines: Sequence[str], limit: int = MAX_TEXT, sep: str = "\n") -> list[
 
 
 def _answer_blocks(
-    question_echo: str | None, citations: Sequence[Citation], lines: Sequence[str], dropped: int
+    question_echo: str | None,
+    citations: Sequence[Citation],
+    lines: Sequence[str],
+    dropped: int,
+    lead: str | None = None,
+    lang: str = "en",
 ) -> list[dict]:
-    """The echo, the cited sentences (`lines`, one per citation), the sources, a note on what was dropped."""
+    """The echo, the short answer, the cited sentences (`lines`, one per citation), the sources, what was dropped."""
     blocks: list[dict] = []
     if question_echo is not None:
         blocks.append(context(question_echo))
+    if lead:
+        blocks.append(section(lead))
     blocks.extend(section(t) for t in _pack(lines))
     sources = _source_lines(citations)
-    heading = f"*{messages.SOURCES_HEADING}*"
+    heading = f"*{messages.say('SOURCES_HEADING', lang)}*"
     # One context line per source while that fits, else up to 10 sources a block.
     per_block = 1 if len(blocks) + 1 + len(sources) <= MAX_BLOCKS else MAX_CONTEXT_ELEMENTS
     blocks.append(context(heading))
     for i in range(0, len(sources), per_block):
         blocks.append(context(*sources[i : i + per_block]))
     if dropped:
-        blocks.append(context(messages.SLACK_MORE_CITATIONS.format(count=dropped)))
+        blocks.append(context(messages.say("SLACK_MORE_CITATIONS", lang).format(count=dropped)))
     return blocks
 
 
@@ -162,30 +170,39 @@ def render_answer(answer: Answer, *, echo_question: bool = False) -> dict:
 
     `text` is the notification / screen-reader fallback: the cited sentences, escaped.
     """
+    lang = answer.lang
     echo = None
     if echo_question:
-        label = f"*{messages.SLACK_QUESTION_LABEL}:* "
+        label = f"*{messages.say('SLACK_QUESTION_LABEL', lang)}:* "
         echo = label + escape_truncated(answer.question, MAX_TEXT - len(label))
+    short = reply_layer.short_answer(answer)
+    lead = None
+    if short:  # the answering phrase first, marked as coming from citation [1]
+        label = f"*{messages.say('ANSWER_HEADING', lang)}:* "
+        lead = label + escape_truncated(short, SHORT_MAX) + " [1]"
     citations = list(answer.passages)
     lines = [_citation_line(c) for c in citations]
-    blocks = _answer_blocks(echo, citations, lines, 0)
+    blocks = _answer_blocks(echo, citations, lines, 0, lead, lang)
     while not _fits(blocks) and len(citations) > 1:
         # Only reachable with absurd top_k: drop whole citations, never parts of one.
         citations.pop()
         lines.pop()
-        blocks = _answer_blocks(echo, citations, lines, len(answer.passages) - len(citations))
+        blocks = _answer_blocks(echo, citations, lines, len(answer.passages) - len(citations), lead, lang)
     fallback = _pack(lines)[0]
+    if short:  # never cut the escaped text: an entity split in half would show as "&am"
+        lead_text = escape_truncated(short, SHORT_MAX) + " [1]"
+        fallback = f"{lead_text} — {fallback}" if len(lead_text) + 3 + len(fallback) <= MAX_TEXT else lead_text
     return {"text": fallback, "blocks": blocks}
 
 
-def render_text(text: str, *, echo: str | None = None) -> dict:
+def render_text(text: str, *, echo: str | None = None, lang: str = "en") -> dict:
     """A short plain message (declines, usage, apologies, rate limits) written by us.
 
     With `echo`, the asker's question is shown above it, escaped.
     """
     if echo is None:
         return {"text": text}
-    label = f"*{messages.SLACK_QUESTION_LABEL}:* "
+    label = f"*{messages.say('SLACK_QUESTION_LABEL', lang)}:* "
     echoed = label + escape_truncated(echo, MAX_TEXT - len(label))
     return {"text": text, "blocks": [context(echoed), section(text)]}
 
@@ -196,7 +213,7 @@ def render_reply(reply: Reply, *, question: str, max_question_chars: int, echo_q
     if text is None:
         return render_answer(reply.answer, echo_question=echo_question)
     not_covered = reply.kind == "declined" and reply.answer is not None and reply.answer.reason == "not_covered"
-    return render_text(text, echo=question if echo_question and not_covered else None)
+    return render_text(text, echo=question if echo_question and not_covered else None, lang=reply.lang)
 
 
 is_public = reply_layer.is_public

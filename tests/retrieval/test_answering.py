@@ -1,0 +1,107 @@
+"""The sentence that answers, the short answer and no filler, on articles written for these tests.
+
+English, Indonesian and Spanish articles; the questions ask across languages. `compose` is
+called with threshold 0 (every later passage relevant enough), so what decides is the rule
+under test: whether a passage answers, and whether it adds anything.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.retrieval.answering import compose
+from bot.retrieval.engine import Engine
+from bot.retrieval.questions import analyze
+from bot.retrieval.search import SearchParams, search
+from tests.conftest import make_settings
+
+ARTICLES = {
+    "wind_en.txt": (
+        "Nordvik Power Plans An Offshore Wind Farm Off Bergen\n\n"
+        "Nordvik Power will build an offshore wind farm off the coast of Bergen, the Norwegian company "
+        "said on Monday. The project is the largest wind investment in the country's history and will "
+        "supply power to the mainland grid. The farm will cost NOK 9.5 billion and have 64 turbines. "
+        "Chief executive Sigrid Haugen said construction would start in March 2027.\n"
+    ),
+    "wind_id.txt": (
+        "Dokumen Izin: Ladang Angin Bergen Akan Memakai 70 Turbin\n\n"
+        "Ladang angin lepas pantai yang direncanakan di dekat Bergen akan memakai 70 turbin, menurut "
+        "dokumen perizinan yang diajukan ke pemerintah daerah pekan ini. Pemerintah daerah masih meninjau "
+        "dampaknya terhadap nelayan setempat sebelum memberi izin.\n"
+    ),
+    "solar_es.txt": (
+        "Solaria Andina Abrirá Una Fábrica De Paneles En Arequipa\n\n"
+        "La empresa Solaria Andina abrirá una fábrica de paneles solares en Arequipa, en el sur del país. "
+        "La planta empleará a 2.500 trabajadores y comenzará a producir el 10 de septiembre de 2026, "
+        "según su director general, Tomás Quispe.\n"
+    ),
+    "kopi_id.txt": (
+        "Kopi Gunung Membuka Pabrik Sangrai di Malang\n\n"
+        "PT Kopi Gunung membuka pabrik sangrai baru di Malang pada Selasa. Direktur utama perusahaan, "
+        "Wulan Sari yang berusia 41 tahun, mengatakan pabrik itu mengolah 300 ton kopi setiap bulan.\n"
+    ),
+}
+TURBINES = "How many turbines will the Nordvik wind farm off Bergen have?"
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory, embedder):
+    tmp = tmp_path_factory.mktemp("tiny-answering")
+    (tmp / "seeds").mkdir()
+    for name, text in ARTICLES.items():
+        (tmp / "seeds" / name).write_text(text, encoding="utf-8")
+    return Engine.open(make_settings(tmp), embedder=embedder)
+
+
+def answer(engine: Engine, embedder, question: str, params: SearchParams = SearchParams()):
+    result = search(engine.data, embedder.query(question), question, 3, params)
+    return result, compose(analyze(question), result, engine.data)
+
+
+def highlight(engine: Engine, hit) -> str:
+    return engine.data.passages[hit.index].text[slice(*hit.highlight)]
+
+
+def test_the_figure_sentence_is_highlighted_though_a_neighbour_is_more_similar(tiny, embedder):
+    result = search(tiny.data, embedder.query(TURBINES), TURBINES, 3)
+    best = next(h for h in result.hits if tiny.data.passages[h.index].source == "wind_en.txt")
+    assert "64 turbines" in highlight(tiny, best)
+    # similarity alone picks the sentence that restates the question
+    alone = search(tiny.data, embedder.query(TURBINES), TURBINES, 3, SearchParams(answer_weight=0.0))
+    same = next(h for h in alone.hits if h.index == best.index)
+    assert "64 turbines" not in highlight(tiny, same)
+
+
+def test_the_short_answer_is_a_verbatim_span_of_the_first_highlight(tiny, embedder):
+    for question, expected in (
+        ("How much will the Nordvik wind farm cost?", "NOK 9.5 billion"),
+        ("How many workers will the Solaria Andina factory employ?", "2.500 trabajadores"),
+        ("When will the Arequipa factory start producing?", "10 de septiembre de 2026"),
+        ("¿Cuándo comenzará a producir la fábrica de Solaria Andina?", "10 de septiembre de 2026"),
+        ("Siapa direktur utama PT Kopi Gunung?", "Wulan Sari"),
+        ("How old is Wulan Sari?", "41 tahun"),
+    ):
+        _, composed = answer(tiny, embedder, question)
+        assert composed.short == expected, question
+        assert composed.short in composed.citations[0].highlight
+
+
+def test_a_one_fact_question_gets_one_citation(tiny, embedder):
+    question = "How much will the Nordvik wind farm cost?"
+    result, composed = answer(tiny, embedder, question)
+    assert len(result.hits) == 3  # the old rule would have quoted all three at this threshold
+    assert composed.short == "NOK 9.5 billion"
+    assert [c.source for c in composed.citations] == ["wind_en.txt"]
+
+
+def test_two_sources_with_two_different_figures_are_both_shown(tiny, embedder):
+    _, composed = answer(tiny, embedder, TURBINES)
+    by_source = {c.source: c.highlight for c in composed.citations}
+    assert set(by_source) == {"wind_en.txt", "wind_id.txt"}
+    assert "64 turbines" in by_source["wind_en.txt"] and "70 turbin" in by_source["wind_id.txt"]
+    assert composed.short == "64 turbines"
+
+
+def test_no_short_answer_for_questions_without_one(tiny, embedder):
+    _, composed = answer(tiny, embedder, "Why is the Bergen wind farm being reviewed?")
+    assert composed.short is None and composed.citations

@@ -1,0 +1,174 @@
+"""Declining what the articles don't cover, on a small archive written for these tests (English and
+Indonesian; not the seeds), with the real model and a real index."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.retrieval import questions, trust
+from bot.retrieval.config import RetrievalConfig
+from bot.retrieval.engine import Engine
+from bot.retrieval.search import search
+from tests.conftest import make_settings
+
+ARTICLES = {
+    "kopi_id.txt": (
+        "Kopi Lembah Hijau Buka Pabrik Sangrai di Temanggung\n\n"
+        "PT Kopi Lembah Hijau meresmikan pabrik sangrai kopi baru di Temanggung, Jawa Tengah. "
+        "Pabrik itu mampu menyangrai 1.200 ton kopi per tahun dan mempekerjakan 85 orang dari desa-desa sekitar. "
+        "Direktur utama Kopi Lembah Hijau, Sari Wulandari, mengatakan perusahaan membeli biji kopi langsung dari "
+        "petani lereng Gunung Sumbing. Pabrik tersebut mulai beroperasi pada 3 Februari 2025. Menurut Sari, kopi "
+        "hasil sangrai akan dijual ke kafe di Semarang dan Yogyakarta.\n"
+    ),
+    "ferry_en.txt": (
+        "Harbor Kite wins praise for quiet electric ferries\n\n"
+        "Harbor Kite, a ferry operator on the fjords near Bergen, has replaced its diesel boats with electric "
+        "ferries. Passengers say the crossings are now quiet enough to hear the seabirds. The batteries were built "
+        "in Sweden. The company's crews were trained to handle the new batteries and chargers at the docks. Local "
+        "fishermen welcomed the change because the water near the piers is cleaner. Harbor Kite says its timetable "
+        "stays the same through the winter.\n"
+    ),
+    "library_en.txt": (
+        "Tromsø opens a library under the northern lights\n\n"
+        "The city of Tromsø opened a new public library on a hill above the harbour in 2024. The building has a "
+        "glass roof so that readers can watch the northern lights in winter. Librarians said the reading rooms were "
+        "full on the first weekend. The library lends books in Norwegian, Sami and English.\n"
+    ),
+}
+
+
+def write_archive(root, articles=ARTICLES):
+    (root / "seeds").mkdir(exist_ok=True)
+    for name, text in articles.items():
+        (root / "seeds" / name).write_text(text, encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory, embedder) -> Engine:
+    root = tmp_path_factory.mktemp("trust-archive")
+    write_archive(root)
+    return Engine.open(make_settings(root), embedder=embedder)
+
+
+def verdict(engine: Engine, question: str) -> trust.Verdict:
+    result = search(engine.data, engine.embedder.query(question), question, engine.config.top_k)
+    return trust.judge(questions.analyze(question), result, engine.data, engine.min_relevance)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many tons of coffee does Zephyrine Roasters roast per year?",
+        "Berapa ton kopi yang disangrai Zephyrine Roasters per tahun?",
+    ],
+)
+def test_a_question_naming_what_the_archive_never_mentions_is_declined(archive, question):
+    answer = archive.ask(question)
+    assert not answer.answered and answer.reason == "not_covered"
+    assert "Zephyrine" in verdict(archive, question).why
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many employees does Harbor Kite have?",  # the ferry article counts nothing
+        "Berapa jumlah karyawan Harbor Kite?",
+        "When was Harbor Kite founded?",  # ... and dates nothing
+    ],
+)
+def test_a_related_question_the_articles_do_not_answer_is_declined(archive, question):
+    """The question names the ferry operator the archive reports on, so similarity alone would answer."""
+    v = verdict(archive, question)
+    assert not v.covered and "holds no" in v.why
+    assert v.score + trust.RULE_PENALTY >= archive.min_relevance  # the rule declined it, not the similarity
+    assert not archive.ask(question).answered
+
+
+def test_a_figure_the_answering_passage_does_not_state_is_declined(archive):
+    """2024 is in the archive (the library), not in the coffee article that answers about coffee."""
+    question = "How much coffee did Kopi Lembah Hijau roast in 2024?"
+    v = verdict(archive, question)
+    assert not v.covered and v.why == "the answering passage does not mention 2024"
+    assert not archive.ask(question).answered
+
+
+@pytest.mark.parametrize(
+    ("question", "source"),
+    [
+        ("How many tons of coffee can the Temanggung plant roast each year?", "kopi_id.txt"),  # en -> id
+        ("Who runs Kopi Lembah Hijau?", "kopi_id.txt"),
+        ("Di mana Harbor Kite mengoperasikan kapal feri?", "ferry_en.txt"),  # id -> en
+        ("Siapa direktur utama Kopi Lembah Hijau?", "kopi_id.txt"),
+    ],
+)
+def test_covered_questions_are_answered_across_languages(archive, question, source):
+    answer = archive.ask(question)
+    assert answer.answered, verdict(archive, question)
+    assert answer.passages[0].source == source
+    assert answer.confidence == verdict(archive, question).score >= archive.min_relevance
+
+
+def test_chat_markup_in_a_question_is_not_a_name_or_figure_of_it(archive):
+    """A role mention left in a chat message (<@&42>) is not a figure the archive must state."""
+    question = "Who runs Kopi Lembah Hijau? @everyone <@&42>"
+    assert trust.salient_terms(questions.analyze(question)) == ("Kopi", "Lembah", "Hijau")
+    assert archive.ask(question).answered
+
+
+def test_the_setting_is_the_line_on_the_score(archive, tmp_path, embedder):
+    """NEWSBOT_MIN_RELEVANCE a hair either side of a question's own score: no model score assumed."""
+    question = "Who runs Kopi Lembah Hijau?"
+    score = verdict(archive, question).score
+    for threshold, answered in ((score - 0.001, True), (score + 0.001, False)):
+        config = RetrievalConfig.from_settings(make_settings(tmp_path, min_relevance=round(threshold, 6)))
+        answer = Engine(config, embedder, archive.data).ask(question)
+        assert answer.answered is answered
+        assert answer.confidence == pytest.approx(score)
+
+
+def test_names_known_in_another_form_are_not_unknown(archive):
+    data = archive.data
+    assert trust.unknown_terms(questions.analyze("Did a Swedish firm build the batteries?"), data) == ()
+    assert trust.unknown_terms(questions.analyze("Did a Finnish firm build the batteries?"), data) == ("Finnish",)
+    assert trust.unknown_terms(questions.analyze("Kapan Harbor Kite membeli feri dari Oslo?"), data) == ("Oslo",)
+
+
+# --- the rules' reading of a question and a sentence, without the model -------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "salient"),
+    [
+        ("Besides Nusantara and Kelinci, who invested?", ("Nusantara", "Kelinci")),  # a plain first word is no name
+        ("OpenAI raised how much?", ("OpenAI",)),  # a brand opening the question still is
+        ("CTO baru Nusantara siapa?", ("CTO", "Nusantara")),
+        ("Berapa pendapatan Volcano Robotics pada 2024?", ("Volcano", "Robotics", "2024")),
+        ("¿Quién dirige Ventisca Solar?", ("Ventisca", "Solar")),
+    ],
+)
+def test_salient_terms_are_names_and_figures(question, salient):
+    assert trust.salient_terms(questions.analyze(question)) == salient
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "holds"),
+    [
+        ("How many people work at Volcano Robotics?", "Volcano Robotics employs 340 people in Oslo.", True),
+        ("How many people work at Volcano Robotics?", "Volcano Robotics builds robots in Oslo.", False),
+        ("Berapa karyawan Kelinci Emas?", "Kelinci Emas mempekerjakan 1.200 orang.", True),
+        ("Berapa karyawan Kelinci Emas?", "Kelinci Emas membuka kantor di Bandung.", False),
+        ("When did Kelinci Emas open its office?", "Kelinci Emas opened its office on 4 March 2025.", True),
+        ("When did Kelinci Emas open its office?", "Kelinci Emas opened its office in Bandung.", False),
+        ("Siapa CEO Kelinci Emas?", "CEO Kelinci Emas, Budi Santoso, membuka kantor itu.", True),
+        ("Siapa CEO Kelinci Emas?", "Kelinci Emas membuka kantor baru.", False),
+        ("Why did Kelinci Emas move?", "The rent went up.", True),  # no kind of answer to look for
+    ],
+)
+def test_a_sentence_holds_the_kind_of_answer_asked_for(question, sentence, holds):
+    assert trust.holds_answer(questions.analyze(question), sentence) is holds
+
+
+def test_figures_match_across_decimal_separators():
+    asked = questions.analyze("Did Nusantara sell 1.3 million chips in 2024?")
+    assert trust.missing_figures(asked, "Nusantara menjual 1,3 juta cip pada 2024.") == ()
+    assert trust.missing_figures(asked, "Nusantara menjual 1,3 juta cip pada 2023.") == ("2024",)
