@@ -218,20 +218,23 @@ class SweepRow:
 def sweep(questions: list[EvalQuestion], answers: list[Answer], steps: int = 11) -> list[SweepRow]:
     """False answers and false declines if the decline threshold were each of `steps` values.
 
-    An answer is given at threshold t when its confidence is at least t; questions
-    declined before any scoring (empty, too long) never count as answered.
+    The thresholds are spread over the confidences the questions actually got (evenly by
+    rank, not by value), so each row moves some questions across the line. An answer is
+    given at threshold t when its confidence is at least t; questions declined before any
+    scoring (empty, too long) never count as answered.
     """
     scored = [(q, a.confidence) for q, a in zip(questions, answers, strict=True) if a.confidence is not None]
-    finite = sorted(c for _, c in scored if c != float("-inf"))
+    finite = sorted({c for _, c in scored if c != float("-inf")})
     if not finite:
         return []
-    lo, hi = finite[0], finite[-1]
-    thresholds = [lo + (hi - lo) * i / (steps - 1) for i in range(steps - 1)] + [hi] if hi > lo else [lo]
+    picks = sorted({round(i * (len(finite) - 1) / max(steps - 1, 1)) for i in range(steps)})
     rows = []
-    for t in thresholds:
+    out_of_scope = sum(not q.in_scope for q, _ in scored)
+    in_scope = len(scored) - out_of_scope
+    for t in (finite[i] for i in picks):
         fa = sum(1 for q, c in scored if not q.in_scope and c >= t)
         fd = sum(1 for q, c in scored if q.in_scope and c < t)
-        rows.append(SweepRow(t, fa, sum(not q.in_scope for q, _ in scored), fd, sum(q.in_scope for q, _ in scored)))
+        rows.append(SweepRow(t, fa, out_of_scope, fd, in_scope))
     return rows
 
 

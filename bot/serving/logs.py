@@ -103,6 +103,8 @@ def setup_logging(settings, stream=None) -> None:
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.addFilter(Redactor(secrets))
     handler.setFormatter(JsonFormatter() if settings.log_format == "json" else PlainFormatter())
+    # libraries that set their own logger to DEBUG on import (bm25s does) still pass through here
+    handler.setLevel(settings.log_level)
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -195,9 +195,11 @@ def test_sweep_counts_both_errors_at_each_threshold():
     ]
     conf = [0.9, 0.3, 0.5, float("-inf"), None]
     answers = [Answer("q", c is not None and c >= 0.4, confidence=c) for c in conf]
-    rows = sweep(questions, answers, steps=4)  # 0.3, 0.5, 0.7, 0.9
-    assert [round(r.threshold, 2) for r in rows] == [0.3, 0.5, 0.7, 0.9]
-    assert [(r.false_answers, r.false_declines) for r in rows] == [(1, 0), (1, 1), (0, 1), (0, 1)]
+    rows = sweep(questions, answers, steps=4)  # at the scores seen, each once: 0.3, 0.5, 0.9
+    assert [r.threshold for r in rows] == [0.3, 0.5, 0.9]
+    assert [(r.false_answers, r.false_declines) for r in rows] == [(1, 0), (1, 1), (0, 1)]
+    many = sweep(questions * 10, answers * 10, steps=3)  # fewer rows than scores: spread by rank
+    assert [r.threshold for r in many] == [0.3, 0.5, 0.9]
     assert all((r.out_of_scope, r.in_scope) == (2, 2) for r in rows)
     lines = sweep_lines(rows, current=0.4)
     assert lines[1].split()[:2] == ["0.300", "1/2"] and "0.400" in lines[-1]

@@ -113,3 +113,12 @@ def test_the_level_setting_filters(capture):
     logging.getLogger("newsbot.test").info("hidden")
     logging.getLogger("newsbot.test").warning("shown")
     assert "hidden" not in out.getvalue() and "shown" in out.getvalue()
+
+
+def test_a_library_that_sets_its_own_logger_to_debug_is_still_filtered(capture):
+    out = capture("plain", log_level="INFO")
+    chatty = logging.getLogger("some_library_imported_later")
+    chatty.setLevel(logging.DEBUG)  # what bm25s does when it is imported after start-up
+    chatty.debug("Building index from IDs objects")
+    chatty.info("kept")
+    assert "Building index" not in out.getvalue() and "kept" in out.getvalue()
