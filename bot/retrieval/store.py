@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import functools
 import json
 import logging
 import os
@@ -84,6 +85,11 @@ class IndexData:
     @property
     def built_at(self) -> float:
         return float(self.manifest.get("built_at", 0.0))
+
+    @functools.cached_property
+    def words(self) -> tuple[str, ...]:
+        """The archive's words (BM25's vocabulary), sorted: built once per loaded index, on first use."""
+        return tuple(sorted(w for w in self.bm25.vocab_dict if w))
 
 
 def write_error(index_dir: Path, exc: Exception) -> IndexWriteError:

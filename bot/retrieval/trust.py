@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import bisect
 import re
-import threading
-import weakref
 from dataclasses import dataclass
 
 from bot.retrieval import calibration, lexical, questions
@@ -98,8 +96,7 @@ def _figures(text: str) -> tuple[str, ...]:
 
 def unknown_terms(question: Question, data: IndexData) -> tuple[str, ...]:
     """Salient terms no article mentions, even as another form of the word (Swedish ~ Sweden)."""
-    vocabulary = _vocabulary(data)
-    return tuple(t for t in salient_terms(question) if not all(vocabulary.knows(tok) for tok in lexical.tokens(t)))
+    return tuple(t for t in salient_terms(question) if not all(knows(data.words, tok) for tok in lexical.tokens(t)))
 
 
 def missing_figures(question: Question, passage: str) -> tuple[str, ...]:
@@ -126,30 +123,14 @@ def holds_answer(question: Question, sentence: str, context: str = "") -> bool:
     return bool(questions.answer_spans(sentence, question, context))
 
 
-class _Vocabulary:
-    """The archive's words (its BM25 vocabulary), with a prefix search for other forms of a name."""
-
-    def __init__(self, data: IndexData):
-        self.words = frozenset(w for w in data.bm25.vocab_dict if w)
-        self.sorted = sorted(self.words)
-
-    def knows(self, token: str) -> bool:
-        if token in self.words or re.sub(r"[.,]", lambda m: "," if m.group() == "." else ".", token) in self.words:
+def knows(words: tuple[str, ...], token: str) -> bool:
+    """Whether the archive (its sorted `words`) has the token, or another form of a long name."""
+    for form in (token, re.sub(r"[.,]", lambda m: "," if m.group() == "." else ".", token)):
+        i = bisect.bisect_left(words, form)
+        if i < len(words) and words[i] == form:
             return True
-        if token[0].isdigit() or len(token) < 6:
-            return False
-        stem = token[: max(4, len(token) - 3)]  # Swedish ~ Sweden, Indonesian ~ Indonesia
-        i = bisect.bisect_left(self.sorted, stem)
-        return i < len(self.sorted) and self.sorted[i].startswith(stem)
-
-
-_cache_lock = threading.Lock()
-_cache: tuple[weakref.ref, _Vocabulary] | None = None  # the index in use; rebuilt when it is replaced
-
-
-def _vocabulary(data: IndexData) -> _Vocabulary:
-    global _cache
-    with _cache_lock:
-        if _cache is None or _cache[0]() is not data:
-            _cache = (weakref.ref(data), _Vocabulary(data))
-        return _cache[1]
+    if token[0].isdigit() or len(token) < 6:
+        return False
+    stem = token[: max(4, len(token) - 3)]  # Swedish ~ Sweden, Indonesian ~ Indonesia
+    i = bisect.bisect_left(words, stem)
+    return i < len(words) and words[i].startswith(stem)

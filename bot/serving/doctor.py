@@ -324,6 +324,11 @@ def _model(settings: Settings, state: _State) -> list[Check]:
     ]
 
 
+def _port_busy(host: str, port: int, exc: OSError) -> Check:
+    detail = messages.DOCTOR_PORT_BUSY.format(host=host, port=port, detail=exc.strerror or exc)
+    return Check("http port", False, detail, messages.DOCTOR_PORT_FIX)
+
+
 def _port(settings: Settings, state: _State) -> list[Check]:
     host, port = settings.http_host, settings.http_port
     if port == 0:
@@ -331,14 +336,7 @@ def _port(settings: Settings, state: _State) -> list[Check]:
     try:
         infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except OSError as exc:
-        return [
-            Check(
-                "http port",
-                False,
-                messages.DOCTOR_PORT_BUSY.format(host=host, port=port, detail=exc.strerror or exc),
-                messages.DOCTOR_PORT_FIX,
-            )
-        ]
+        return [_port_busy(host, port, exc)]
     for family, kind, proto, _, address in infos[:1]:
         with socket.socket(family, kind, proto) as sock:
             # as the server will: a port left in TIME_WAIT by a stopped bot is free
@@ -347,14 +345,7 @@ def _port(settings: Settings, state: _State) -> list[Check]:
                 sock.bind(address)
                 sock.listen(1)
             except OSError as exc:
-                return [
-                    Check(
-                        "http port",
-                        False,
-                        messages.DOCTOR_PORT_BUSY.format(host=host, port=port, detail=exc.strerror or exc),
-                        messages.DOCTOR_PORT_FIX,
-                    )
-                ]
+                return [_port_busy(host, port, exc)]
     return [Check("http port", True, messages.DOCTOR_PORT_OK.format(host=host, port=port))]
 
 
