@@ -8,9 +8,29 @@ from typing import Literal
 
 @dataclass(frozen=True)
 class Article:
-    source: str  # file name relative to the seeds folder: this is the citation
+    source: str  # file name relative to the seeds folder: this is the citation key
     title: str
     text: str
+    url: str | None = None  # the article's (canonical) link, http(s) only
+    site: str | None = None  # publisher or site name ("techcrunch.com")
+    published: str | None = None  # ISO 8601 date or date-time, as the page or front matter gave it
+    lang: str | None = None  # ISO 639-1 code when known ("en", "id")
+
+    @property
+    def info(self) -> SourceInfo:
+        return SourceInfo(self.source, self.title, self.url, self.site, self.published, self.lang)
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """What the archive knows about one article besides its text: enough to cite it and to list it."""
+
+    source: str
+    title: str
+    url: str | None = None
+    site: str | None = None
+    published: str | None = None
+    lang: str | None = None
 
 
 @dataclass(frozen=True)
@@ -32,6 +52,9 @@ class Citation:
     text: str
     highlight: str  # the sentence of `text` that best answers the question
     score: float
+    url: str | None = None  # the article's link, site and date (SourceInfo), None when unknown
+    site: str | None = None
+    published: str | None = None
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,11 @@ import difflib
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from dotenv import dotenv_values
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.core import messages
 from bot.core.errors import ConfigError
@@ -65,6 +65,22 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: float = Field(20.0, ge=0)
     watch_seeds: bool = False
 
+    # articles from links and feeds (bot/ingest)
+    feeds: Annotated[list[str], NoDecode] = Field(default_factory=list)  # RSS/Atom URLs, comma- or space-separated
+    feed_interval: float = Field(30.0, gt=0)  # minutes between polls of each feed by `newsbot serve`
+    fetch_timeout_seconds: float = Field(20.0, gt=0, le=300)
+    fetch_max_bytes: int = Field(5_000_000, ge=10_000)
+    fetch_host_delay_seconds: float = Field(1.0, ge=0)  # pause between two requests to one host
+    user_agent: str = "newsbot/{version} (+https://github.com/newsbot/newsbot)"
+
+    # shared state: threads, feedback, channel settings (bot/state)
+    data_dir: Path = Path("data")
+    database_url: str | None = None  # empty = sqlite:///<data_dir>/newsbot.sqlite3; postgresql://... to share
+    thread_turns: int = Field(6, ge=1, le=50)  # earlier questions a follow-up is searched with
+    thread_max_age_hours: float = Field(24.0, gt=0)
+    thread_max_count: int = Field(10_000, ge=10)
+    slack_admins: Annotated[list[str], NoDecode] = Field(default_factory=list)  # Slack user ids allowed to change channel settings
+
     @field_validator(
         "discord_token",
         "slack_bot_token",
@@ -76,6 +92,7 @@ class Settings(BaseSettings):
         "discord_api_url",
         "discord_gateway_url",
         "slack_api_url",
+        "database_url",
         mode="before",
     )
     @classmethod
@@ -89,6 +106,14 @@ class Settings(BaseSettings):
         """A token pasted with a trailing newline or space still works."""
         return value.strip() if isinstance(value, str) else value
 
+    @field_validator("feeds", "slack_admins", mode="before")
+    @classmethod
+    def _split_list(cls, value):
+        """A list in one variable: commas or spaces between items (JSON lists work too)."""
+        if isinstance(value, str) and not value.lstrip().startswith("["):
+            return [item for item in value.replace(",", " ").split() if item]
+        return value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value):
@@ -100,6 +125,17 @@ class Settings(BaseSettings):
         if not value.startswith("/") or " " in value:
             raise ValueError("must look like /ask")
         return value
+
+    @property
+    def store_url(self) -> str:
+        """Where threads, feedback and channel settings live: the setting, or a SQLite file in the data folder."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'newsbot.sqlite3').as_posix()}"
+
+    @property
+    def http_user_agent(self) -> str:
+        from bot import __version__
+
+        return self.user_agent.replace("{version}", __version__)
 
     @property
     def uses_bundled_model(self) -> bool:
