@@ -36,6 +36,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     NEWSBOT_SEEDS_DIR=/app/seeds \
     NEWSBOT_INDEX_DIR=/app/index \
+    NEWSBOT_DATA_DIR=/app/data \
     NEWSBOT_HTTP_HOST=0.0.0.0 \
     NEWSBOT_HTTP_PORT=3000
 
@@ -49,7 +50,7 @@ COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 # The seed articles are read-only for the bot (owned by root); the index is its own.
 COPY seeds/ /app/seeds/
-RUN install -d -o newsbot -g newsbot -m 0755 /app/index
+RUN install -d -o newsbot -g newsbot -m 0755 /app/index /app/data
 
 USER newsbot:newsbot
 

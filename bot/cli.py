@@ -6,9 +6,11 @@ its traceback and the user sees one fixed apology.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import typer
@@ -18,7 +20,7 @@ from bot.core import messages
 from bot.core.errors import ConfigError, NewsbotError
 from bot.core.models import Answer, IndexReport
 from bot.core.settings import Settings, load_settings, unknown_names
-from bot.platforms.reply import decline_text, group_sources, short_answer
+from bot.platforms.reply import decline_text, group_sources, short_answer, source_text
 
 app = typer.Typer(
     add_completion=False,
@@ -92,6 +94,7 @@ def render_report(report: IndexReport | None, passages: int, settings: Settings)
         ("Changed", report.changed),
         ("Removed", report.removed),
         ("Skipped", report.skipped),
+        ("Duplicates (not indexed)", report.duplicates),
     ):
         lines.append(f"{label}: {len(items)}" + "".join(f"\n  {i}" for i in items))
     lines.append(f"Unchanged: {report.unchanged}")
@@ -131,8 +134,7 @@ def render_text(answer: Answer, settings: Settings) -> str:
     lines += [f"[{c.rank}] {' '.join(c.highlight.split())}" for c in answer.passages]
     lines += ["", f"{messages.say('SOURCES_HEADING', answer.lang)}:"]
     lines += [
-        f"  {' '.join(f'[{r}]' for r in g.ranks)} {g.source}" + (f" — {g.title}" if g.title else "")
-        for g in group_sources(answer.passages)
+        f"  {' '.join(f'[{r}]' for r in g.ranks)} {source_text(g, answer.lang)}" for g in group_sources(answer.passages)
     ]
     return "\n".join(lines)
 
@@ -154,6 +156,103 @@ def evaluate(
     if sweep:
         typer.echo("")
         typer.echo("\n".join(sweep_lines(sweep_rows(questions, answers), getattr(engine, "min_relevance", None))))
+
+
+@app.command()
+def add(
+    urls: list[str] = typer.Argument(..., help="Links to news articles (http or https)."),
+) -> None:
+    """Fetch articles from links into the seeds folder, then update the index."""
+    from bot.ingest.add import add_links
+    from bot.ingest.fetch import Fetcher
+
+    settings = _settings()
+
+    async def fetch_all():
+        async with Fetcher(settings) as fetcher:
+            return await add_links(urls, settings, fetcher)
+
+    results = asyncio.run(fetch_all())
+    for result in results:
+        typer.echo(result.message)
+    if any(r.outcome == "added" for r in results):
+        _update_and_report(settings)
+    raise typer.Exit(1 if any(r.outcome == "failed" for r in results) else 0)
+
+
+@app.command()
+def feeds(
+    once: bool = typer.Option(False, "--once", help="Poll every feed once, add what is new, update the index."),
+) -> None:
+    """Follow the feeds in NEWSBOT_FEEDS: poll them once, or show how each is doing."""
+    from bot.ingest.feeds import FeedPoller
+
+    settings = _settings()
+    if not settings.feeds:
+        raise ConfigError(messages.NO_FEEDS)
+    poller = FeedPoller(settings, settings.feed_state_path)
+    if not once:
+        for feed, health in poller.health().items():
+            typer.echo(f"{feed}: {json.dumps(health, ensure_ascii=False, default=str)}")
+        return
+    report = asyncio.run(poller.poll_once())
+    for result in report.feeds:
+        typer.echo(messages.FEED_RESULT.format(feed=result.feed, outcome=result.outcome, added=len(result.added)))
+        for line in ([result.error] if result.error else []) + list(result.link_errors):
+            typer.echo(f"  {line}")
+    if report.added:
+        _update_and_report(settings)
+    raise typer.Exit(1 if any(r.outcome == "failed" for r in report.feeds) else 0)
+
+
+def _update_and_report(settings: Settings) -> None:
+    """Index what was just saved: only the new files are embedded."""
+    from bot.retrieval.config import RetrievalConfig
+    from bot.retrieval.embedding import load_embedder
+    from bot.retrieval.engine import Engine
+
+    engine = Engine(RetrievalConfig.from_settings(settings), load_embedder(settings.embedding_model))
+    typer.echo(render_report(engine.refresh(progress=sys.stderr.isatty()), engine.passage_count, settings))
+
+
+@app.command()
+def latest(
+    count: int = typer.Option(10, "--count", "-n", min=1, max=100, help="How many articles to list."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON: one object per article."),
+) -> None:
+    """List the newest articles in the archive, with links and dates."""
+    from bot.platforms.reply import latest_text
+    from bot.retrieval.archive import latest as newest
+
+    settings = _settings()
+    sources = newest(_engine(settings).data, count)
+    if as_json:
+        for info in sources:
+            typer.echo(json.dumps(asdict(info), ensure_ascii=False))
+    else:
+        typer.echo(latest_text(sources, "en"))
+
+
+@app.command()
+def feedback(
+    export: Path | None = typer.Option(
+        None, "--export", help="Write the voted questions in `newsbot eval` format to this file."
+    ),
+    limit: int = typer.Option(10, "--limit", min=1, help="How many of the most down-voted questions to list."),
+) -> None:
+    """Totals of 👍/👎 on answers, and the most down-voted questions."""
+    from bot.state.report import export_feedback, feedback_text
+    from bot.state.sql import open_from_settings
+
+    store = open_from_settings(_settings())
+    try:
+        if export is None:
+            typer.echo(feedback_text(store, limit))
+        else:
+            count = export_feedback(store, export)
+            typer.echo(messages.FEEDBACK_EXPORTED.format(count=count, path=export))
+    finally:
+        store.close()
 
 
 @discord_app.callback()

@@ -57,3 +57,34 @@ def corpus(tmp_path) -> Path:
     """An empty seeds folder in a temporary directory; tests write their own articles."""
     (tmp_path / "seeds").mkdir()
     return tmp_path
+
+
+# ---------------------------------------------------------------- PostgreSQL (bot/state)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server from the Debian package, on 127.0.0.1, for the whole session.
+
+    Skipped, with the reason, where the package is not installed; with CI_REQUIRE_POSTGRES=1
+    (set by CI, which installs it) a missing server fails instead of skipping.
+    """
+    from tests.state.pgserver import PgServer, unavailable
+
+    reason = unavailable()
+    if reason:
+        if os.environ.get("CI_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"CI_REQUIRE_POSTGRES=1 but {reason}")
+        pytest.skip(reason)
+    server = PgServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server) -> str:
+    """The URL of a fresh, empty database on the session's PostgreSQL server."""
+    return postgres_server.new_database()

@@ -57,8 +57,9 @@ def test_ask_json_contract(corpus_dir):
     assert obj["question"] == "Siapa yang membeli Kelinci Emas?" and obj["answered"] is True
     assert obj["reason"] is None
     p = obj["passages"][0]
-    assert set(p) == {"rank", "source", "title", "text", "highlight", "similarity"}
+    assert set(p) == {"rank", "source", "title", "text", "highlight", "similarity", "url", "site", "published"}
     assert (p["rank"], p["source"]) == (1, "alpha.txt")
+    assert (p["url"], p["site"], p["published"]) == (None, None, None)  # a plain file says none of them
     assert isinstance(p["similarity"], float) and p["highlight"] in p["text"]
     declined = json.loads(run(corpus_dir, "ask", "--json", "What is the capital of Peru?").stdout)
     assert declined["answered"] is False and declined["reason"] == "not_covered" and declined["passages"] == []

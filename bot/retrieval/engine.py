@@ -5,16 +5,18 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from bot.core import messages
 from bot.core.errors import IndexCorrupt, IndexWriteError
 from bot.core.models import Answer, IndexReport
 from bot.core.settings import Settings
-from bot.retrieval import answering, questions, trust
+from bot.retrieval import answering, lexical, questions, trust
 from bot.retrieval.config import RetrievalConfig
 from bot.retrieval.embedding import Embedder, load_embedder
 from bot.retrieval.indexing import is_fresh, list_seeds, update_index
-from bot.retrieval.search import SearchParams, search
+from bot.retrieval.search import Result, SearchParams, search
 from bot.retrieval.store import FORMAT_VERSION, IndexData, load_index, read_manifest
 
 log = logging.getLogger(__name__)
@@ -109,22 +111,83 @@ class Engine:
         self._data = usable
         return IndexReport(passages=len(usable.passages), warnings=(warning,))
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
+        """Answer `question`; `history` holds the thread's earlier questions, oldest first.
+
+        A follow-up is searched together with them when it leans on them (see `explain`);
+        `Answer.question` stays the question as asked.
+        """
         question = " ".join(question.split())
         if not question:
             return Answer(question, False, reason="empty")
         if len(question) > self.config.max_question_chars:
             return Answer(question, False, reason="too_long")
+        found = self.explain(question, history)
+        asked, verdict = found.asked, found.verdict
+        if not verdict.covered:
+            return Answer(question, False, reason="not_covered", lang=asked.lang, confidence=verdict.score)
+        composed = answering.compose(asked, found.result, found.data)
+        return Answer(
+            question, True, composed.citations, lang=asked.lang, short=composed.short, confidence=verdict.score
+        )
+
+    def explain(self, question: str, history: Sequence[str] = ()) -> Found:
+        """What was searched, what was found and whether it covers the question.
+
+        With earlier questions, the question is searched alone and together with the last
+        few of them, and `_in_context` picks by evidence: a question that names nothing of its
+        own ("and how old is he?") takes the thread's topic, a self-contained one ("what did
+        Mistral raise?") keeps its own unless only the thread's topic finds it an answer.
+        """
         data = self._data  # one snapshot for the whole question
         if data is None:
             raise RuntimeError("the index is not loaded")
         asked = questions.analyze(question)
-        qvec = self.embedder.query(question)
-        result = search(data, qvec, question, self.config.top_k, self.params)
-        verdict = trust.judge(asked, result, data, self.min_relevance)
-        if not verdict.covered:
-            return Answer(question, False, reason="not_covered", lang=asked.lang, confidence=verdict.score)
-        composed = answering.compose(asked, result, data)
-        return Answer(
-            question, True, composed.citations, lang=asked.lang, short=composed.short, confidence=verdict.score
-        )
+        alone = self._find(data, asked)
+        earlier = tuple(e for e in (" ".join(h.split()) for h in history) if e)[-MAX_EARLIER:]
+        if not earlier:
+            return alone
+        joint = self._find(data, questions.follow_up(asked, earlier))
+        return joint if _in_context(alone, joint) else alone
+
+    def _find(self, data: IndexData, asked: questions.Question) -> Found:
+        text = asked.searched
+        result = search(data, self.embedder.query(text), text, self.config.top_k, self.params, asked)
+        return Found(asked, result, trust.judge(asked, result, data, self.min_relevance), data)
+
+
+# Earlier questions searched with a follow-up: the last two, so a long thread's first topic fades.
+MAX_EARLIER = 2
+
+
+@dataclass(frozen=True)
+class Found:
+    asked: questions.Question
+    result: Result
+    verdict: trust.Verdict
+    data: IndexData
+
+    def mentions(self, words: tuple[str, ...]) -> bool:
+        """Whether the best passage found says one of `words` (names as written, terms as tokens)."""
+        if not self.result.hits:
+            return False
+        p = self.data.passages[self.result.hits[0].index]
+        text = f"{p.title}\n{p.text}"
+        tokens = set(lexical.tokens(text))
+        folded = text.casefold()
+        return any(w.casefold() in folded or w in tokens for w in words)
+
+
+def _in_context(alone: Found, joint: Found) -> bool:
+    """Whether a follow-up is answered from the search with the thread's earlier questions.
+
+    - It names nothing of its own and points back ("how old is he?", "berapa umurnya?"): yes.
+    - It points back but names something ("what about Mistral?"): if the passage found with
+      the thread still says what it names (the thread's topic did not drown the new name).
+    - It stands alone: only if alone it is declined, with the thread it is covered, and the
+      passage found says one of its own words: the thread's topic won, on evidence.
+    """
+    own = alone.asked
+    if questions.refers_back(own):
+        return not own.names or joint.mentions(own.names)
+    return not alone.verdict.covered and joint.verdict.covered and joint.mentions((*own.names, *own.terms))

@@ -6,6 +6,7 @@ vectors of unchanged files, chunk and embed the new ones, write a generation, re
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Mapping
@@ -18,16 +19,17 @@ from tqdm import tqdm
 from bot.core import messages
 from bot.core.errors import IndexCorrupt, SeedsError
 from bot.core.models import Article, IndexReport, Passage
+from bot.ingest.naming import normalise
 from bot.retrieval import calibration
 from bot.retrieval.chunking import chunk
 from bot.retrieval.config import RetrievalConfig
 from bot.retrieval.embedding import Embedder
 from bot.retrieval.lexical import build_bm25
 from bot.retrieval.loading import SeedFile, list_seed_files, parse_article
-from bot.retrieval.store import FORMAT_VERSION, IndexData, in_memory, load_index, write_index, writer_lock
+from bot.retrieval.store import FORMAT_VERSION, Archived, IndexData, in_memory, load_index, write_index, writer_lock
 
 log = logging.getLogger(__name__)
-CHUNKER_VERSION = 6  # bump when loading or chunking rules change: forces a rebuild
+CHUNKER_VERSION = 7  # bump when loading or chunking rules change: forces a rebuild
 BATCH = 16
 
 
@@ -79,6 +81,8 @@ class Plan:
     keep: frozenset[str]  # unchanged files: their vectors are reused
     articles: tuple[Article, ...]  # new or changed files: chunked and embedded
     skipped: tuple[tuple[str, str], ...]  # unreadable files and why
+    archived: tuple[Archived, ...] = ()  # every indexed article's citation details, kept and new
+    duplicates: tuple[tuple[str, str], ...] = ()  # (file, the file it repeats): not indexed
 
 
 @dataclass(frozen=True)
@@ -124,7 +128,7 @@ def update_index(
             return on_disk, None  # another process brought it up to date while we waited
         base, rebuilt_because = _reusable(on_disk or current, damage, force, config, embedder.name)
         old_files = base.manifest["files"] if base else {}
-        plan = plan_update(seeds, old_files)
+        plan = plan_update(seeds, old_files, base.articles if base else {})
         if not plan.keep and not plan.articles:
             raise SeedsError(messages.SEEDS_EMPTY.format(path=config.seeds_dir))
         parts = reuse_vectors(base, plan.keep, embedder.dim) + embed_new(plan.articles, config, embedder, progress)
@@ -140,7 +144,8 @@ def _report(
         added=tuple(a.source for a in plan.articles if a.source not in old_files),
         changed=tuple(a.source for a in plan.articles if a.source in old_files),
         removed=tuple(s for s in old_files if s not in plan.state),
-        skipped=tuple(f"{source}: {why}" for source, why in plan.skipped),
+        skipped=tuple(f"{source}: {why}" for source, why in plan.skipped if not _is_duplicate(plan, source)),
+        duplicates=tuple(f"{dup}: {messages.DUPLICATE_OF.format(original=orig)}" for dup, orig in plan.duplicates),
         unchanged=len(plan.keep),
         passages=passages,
         rebuilt_because=rebuilt_because,
@@ -169,20 +174,59 @@ def _reusable(
     return (None, reason) if reason else (base, "")
 
 
-def plan_update(seeds: list[SeedFile], old_files: Mapping[str, str]) -> Plan:
-    """Keep files whose digest is unchanged; read the others, naming those that cannot be read."""
-    keep, articles, skipped = set(), [], []
+def _is_duplicate(plan: Plan, source: str) -> bool:
+    return any(source == dup for dup, _ in plan.duplicates)
+
+
+def plan_update(
+    seeds: list[SeedFile], old_files: Mapping[str, str], old_articles: Mapping[str, Archived] | None = None
+) -> Plan:
+    """Keep files whose digest is unchanged; read the others, naming those that cannot be read.
+
+    An article whose link or text an earlier file already has is a duplicate: named, not indexed
+    (unchanged files claim their link and text first, so an old citation never moves to a new copy).
+    """
+    old_articles = old_articles or {}
+    keep = {s.source for s in seeds if old_files.get(s.source) == s.digest and s.source in old_articles}
+    archived = [old_articles[source] for source in sorted(keep)]
+    owner = {key: a.info.source for a in archived for key in _keys(a)}
+    articles, skipped, duplicates = [], [], []
     for seed in seeds:
-        if old_files.get(seed.source) == seed.digest:
-            keep.add(seed.source)
+        if seed.source in keep:
             continue
         article = parse_article(seed)
         if isinstance(article, str):
             log.warning(messages.SKIPPED_FILE.format(source=seed.source, reason=article))
             skipped.append((seed.source, article))
-        else:
-            articles.append(article)
-    return Plan(seed_state(seeds), frozenset(keep), tuple(articles), tuple(skipped))
+            continue
+        entry = Archived(article.info, text_hash(article.text))
+        original = next((owner[k] for k in _keys(entry) if k in owner), None)
+        if original is not None:
+            why = messages.DUPLICATE_OF.format(original=original)
+            log.warning(messages.SKIPPED_FILE.format(source=seed.source, reason=why))
+            duplicates.append((seed.source, original))
+            skipped.append((seed.source, why))
+            continue
+        owner.update(dict.fromkeys(_keys(entry), seed.source))
+        articles.append(article)
+        archived.append(entry)
+    return Plan(seed_state(seeds), frozenset(keep), tuple(articles), tuple(skipped), tuple(archived), tuple(duplicates))
+
+
+def text_hash(text: str) -> str:
+    """Of the text's words, so that re-wrapped lines or spacing do not hide a copy."""
+    return hashlib.sha256(" ".join(text.casefold().split()).encode()).hexdigest()[:32]
+
+
+def _keys(a: Archived) -> list[str]:
+    keys = [f"text:{a.text_sha}"]
+    try:
+        link = normalise(a.info.url) if a.info.url else ""
+    except ValueError:
+        link = ""
+    if link:  # the http and https, www and bare copies of a page are one page
+        keys.append("url:" + link.split("://", 1)[1].removeprefix("www."))
+    return keys
 
 
 def reuse_vectors(base: IndexData | None, keep: frozenset[str], dim: int) -> Parts:
@@ -232,9 +276,20 @@ def write_generation(tmp: Path, config: RetrievalConfig, embedder: Embedder, pla
     }
     bm25 = build_bm25([embed_text(p) for p in parts.passages])
     # where off-topic questions land in this very index: a changed archive recalibrates itself
-    built = in_memory(manifest, parts.passages, parts.sentences, parts.passage_vectors, parts.sentence_vectors, bm25)
+    built = in_memory(
+        manifest, parts.passages, parts.sentences, parts.passage_vectors, parts.sentence_vectors, bm25, plan.archived
+    )
     manifest["calibration"] = calibration.calibrate(built, embedder, config.top_k)
-    write_index(tmp, manifest, parts.passages, parts.sentences, parts.passage_vectors, parts.sentence_vectors, bm25)
+    write_index(
+        tmp,
+        manifest,
+        parts.passages,
+        parts.sentences,
+        parts.passage_vectors,
+        parts.sentence_vectors,
+        bm25,
+        plan.archived,
+    )
 
 
 def _embed(embedder: Embedder, texts: list[str], progress: bool) -> np.ndarray:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import logging
 import os
 import re
 import stat
@@ -33,7 +34,8 @@ from bot.core.models import Article
 from bot.core.settings import Settings
 from bot.retrieval.chunking import count_words
 
-SUFFIXES = (".txt",)
+log = logging.getLogger(__name__)
+SUFFIXES = (".txt", ".md", ".html", ".htm")
 DEFAULT_MAX_FILE_BYTES: int = Settings.model_fields["max_file_bytes"].default
 
 # Whole short lines that are page furniture, compared as lower-case words (digits and
@@ -242,7 +244,30 @@ def parse_article(seed: SeedFile) -> Article | str:
         raw = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         return messages.SKIP_NOT_UTF8.format(detail=f"invalid byte at position {exc.start}")
-    title, lines = clean_lines(raw)
+    if seed.source.lower().endswith((".html", ".htm")):
+        return _from_page(seed.source, raw)
+    from bot.ingest import header
+
+    meta, body, problems = header.read_with_problems(raw)
+    for problem in problems:
+        log.warning(messages.HEADER_VALUE_DROPPED.format(source=seed.source, problem=problem))
+    title, lines = clean_lines(body)
     if not lines:
         return messages.SKIP_NO_TEXT
-    return Article(source=seed.source, title=title or lines[0][:120], text="\n\n".join(lines))
+    title = meta.get("title") or title or lines[0][:120]
+    return Article(seed.source, title, "\n\n".join(lines), *(meta.get(k) for k in ("url", "site", "published", "lang")))
+
+
+def _from_page(source: str, html: str) -> Article | str:
+    """A saved web page: the article-extraction library finds the text and the page's own title, link and date."""
+    from bot.ingest import extract  # trafilatura and lxml take a while to import; only saved pages need them
+
+    try:
+        page = extract.extract_page(html)
+    except extract.NotAnArticle as exc:
+        return messages.SKIP_HTML_NOT_ARTICLE.format(reason=exc)
+    lines = [line for line in page.text.splitlines() if line.strip()]
+    if not lines:
+        return messages.SKIP_NO_TEXT
+    title = page.title or lines[0][:120]
+    return Article(source, title, "\n\n".join(lines), page.url, page.site, page.published, page.lang)

@@ -31,8 +31,8 @@ _KINDS: tuple[tuple[Kind, re.Pattern], ...] = tuple(
         ("why", r"\bwhy\b|\bmengapa\b|\bkenapa\b|\bfor what reason\b"),
         (
             "how_many",
-            r"\bhow many\b|\bhow old\b|\bberapa (banyak|jumlah|orang|unit|buah|kali|umur|usia|lama)\b"
-            r"|\b(jumlah|umur|usia)\b.*\bberapa\b",
+            r"\bhow many\b|\bhow old\b|\bberapa (banyak|jumlah|orang|unit|buah|kali|umur|usia|lama)(nya)?\b"
+            r"|\b(jumlah|umur|usia)(nya)?\b.*\bberapa\b",
         ),
         ("how_much", r"\bhow much\b|\bberapa\b|\bwhat (is|was) the (price|cost|value|amount)\b"),
         ("yes_no", r"^(do|does|did|is|are|was|were|can|could|will|would|has|have|had|should|apakah|adakah)\b"),
@@ -64,6 +64,14 @@ class Question:
     names: tuple[str, ...]  # as written, without possessive 's
     numbers: tuple[str, ...]
     terms: tuple[str, ...]  # lexical tokens, stopwords dropped (lexical.tokens)
+    # a follow-up's earlier questions in the thread, oldest first: what "he" or "it" refers to.
+    # Their names, figures and terms are merged into the fields above; text, lang and kind stay the new question's.
+    context: tuple[str, ...] = ()
+
+    @property
+    def searched(self) -> str:
+        """The text to search for: the earlier questions, then this one."""
+        return " ".join((*self.context, self.text))
 
     @property
     def wants_figure(self) -> bool:
@@ -106,6 +114,50 @@ def analyze(text: str) -> Question:
         names=names(text),
         numbers=tuple(dict.fromkeys(_NUMBER.findall(text))),
         terms=tuple(dict.fromkeys(lexical.tokens(text))),
+    )
+
+
+# --- Follow-ups in a thread ---------------------------------------------------------------
+#
+# "And how old is he?" cannot be searched alone: it names nothing. A question that points
+# back (a pronoun or a demonstrative, Indonesian "-nya", an opening "and" / "what about" /
+# "dan" / "kalau"), or that has no name, figure or more than one content word of its own,
+# is searched together with the thread's earlier questions (engine.Engine.ask).
+
+_BACK_WORDS = frozenset(
+    """he she it they him her his hers its their theirs them this these those
+    dia ia beliau mereka itu ini tersebut tsb sana situ""".split()
+)
+_OPENS_ELLIPSIS = re.compile(
+    r"^\W*(?:and|also|so|then|but|what about|how about|and what about|dan|lalu|terus|trus|kalau|kalo|"
+    r"bagaimana dengan|gimana dengan|serta|juga)\b",
+    re.IGNORECASE,
+)
+# "umurnya", "CEO-nya", "perusahaannya": Indonesian "its / his" on a word of three letters or more
+_NYA = re.compile(r"(?:\w{3,}-?|-)nya\b", re.IGNORECASE)
+
+
+def refers_back(question: Question) -> bool:
+    """Whether the question leans on what was asked before: a pronoun, an elliptical opening,
+    or nothing of its own to search for (no name, no figure, at most one content word)."""
+    words = {w.casefold() for w in _WORD.findall(question.text)}
+    if words & _BACK_WORDS or _OPENS_ELLIPSIS.search(question.text) or _NYA.search(question.text):
+        return True
+    return not question.names and not question.numbers and len(question.terms) <= 1
+
+
+def follow_up(question: Question, earlier: tuple[str, ...]) -> Question:
+    """The question read in its thread: the earlier questions' names, figures and terms added
+    after its own, so the answer may be about them; its text, language and kind unchanged."""
+    if not earlier:
+        return question
+    before = [analyze(e) for e in earlier]
+
+    def merged(field: str) -> tuple[str, ...]:
+        return tuple(dict.fromkeys([*getattr(question, field), *(x for b in before[::-1] for x in getattr(b, field))]))
+
+    return replace(
+        question, names=merged("names"), numbers=merged("numbers"), terms=merged("terms"), context=tuple(earlier)
     )
 
 
@@ -301,6 +353,12 @@ def _figures(sentence: str) -> list[Span]:
                 if not nxt or nxt.group(1).casefold() in _OPENERS:
                     continue  # "dua" alone says little: a count needs what it counts
                 end = nxt.end()
+            else:
+                nxt = _NEXT_WORD.match(sentence, end)  # "dua juta rupiah": the currency after the scale
+                if nxt and re.match(_MONEY_WORD, nxt.group(1)):
+                    end = nxt.end()
+            if re.search(_MONEY_WORD, sentence[start:end]):
+                kind = "money"
             out.append(Span(start, end, sentence[start:end], kind))
             continue
         bare = not (m.group("cur") or m.group("scale") or m.group("unit"))
@@ -325,22 +383,39 @@ def _names(sentence: str, context: str) -> list[Span]:
     for m in re.finditer(_NAME_RUN, sentence):
         words = [(w.start() + m.start(), w.group()) for w in re.finditer(r"\S+", m.group())]
         keep: list[tuple[int, str]] = []
+        titled = bool(re.search(r"(\S+)\s+$", sentence[: m.start()]) and _is_title(sentence[: m.start()].split()[-1]))
         for pos, word in words:
             bare = _POSSESSIVE.sub("", word).casefold().rstrip(".")
             ordinary = pos == opening and _ordinary(word, bare, len(words) == 1, context)
             if bare in _TITLES or re.match(_MONTH_OR_DAY, word) or ordinary:
                 if keep:
-                    out.append(_join(sentence, keep))
+                    out.extend(_after_title(sentence, keep, context) if titled else [_join(sentence, keep)])
                 keep = []
+                titled = bare in _TITLES
                 continue
             keep.append((pos, word))
         if keep:
-            out.append(_join(sentence, keep))
+            out.extend(_after_title(sentence, keep, context) if titled else [_join(sentence, keep)])
     # a connector left alone at an edge ("de Ferrol") is not part of the name
     return [s for s in out if s.text[:1].isupper() or any(c.isupper() for c in s.text[1:2])]
 
 
 _OPENING_MARKS = " \"'“‘(«¿¡"
+
+
+def _is_title(word: str) -> bool:
+    return _POSSESSIVE.sub("", word).casefold().strip(".,") in _TITLES
+
+
+def _after_title(sentence: str, words: list[tuple[int, str]], context: str) -> list[Span]:
+    """ "CEO OpenAI Sam Altman", "CTO Stripe Rahul Patil": after a job title, the organisation and
+    then the person (Indonesian word order). The organisation is split off when the passage also
+    writes it on its own, not followed by the rest: two names, not one."""
+    for cut in range(len(words) - 2, 0, -1):  # the person keeps at least two words
+        org = r"\s+".join(re.escape(w) for _, w in words[:cut])
+        if re.search(rf"(?<!\w){org}(?!\w)(?!\s+{re.escape(words[cut][1])})", context):
+            return [_join(sentence, words[:cut]), _join(sentence, words[cut:])]
+    return [_join(sentence, words)]
 
 
 def _ordinary(word: str, bare: str, alone: bool, context: str) -> bool:
@@ -418,6 +493,11 @@ def answer_spans(sentence: str, question: Question, context: str = "") -> list[S
         return []
     asked = question.text.casefold()
     spans = [part for s in typed_spans(sentence, kind, context) for part in _new_parts(s, question, asked)]
+    age = kind == "how_many" and bool(re.search(_AGE_ASKED, question.text))
+    if age:
+        spans = [s for s in spans if _is_age(sentence, s)]  # "how old" is not answered by "12 boats"
+    elif kind == "how_much" and re.search(_MONEY_ASKED, question.text):
+        spans = [s for s in spans if s.kind == "money"]  # nor "what is her salary?" by "41"
     if kind in ("who", "where"):
         spans = _lists(sentence, spans)
     if not spans:
@@ -438,6 +518,8 @@ def answer_spans(sentence: str, question: Question, context: str = "") -> list[S
         if kind == "how_much":
             return 0 if s.kind == "money" else 1
         if kind == "how_many":
+            if age:
+                return 0 if _is_age(sentence, s) else 1
             return 0 if s.kind in ("figure", "count") else 1
         if kind == "who":
             acronym = s.text.replace(".", "").isupper() and " " not in s.text
@@ -447,7 +529,30 @@ def answer_spans(sentence: str, question: Question, context: str = "") -> list[S
         return 0
 
     ranked = sorted(spans, key=lambda s: (preference(s), distance(s), s.start))
-    return [replace(s, fit=0.25 + 0.375 * (preference(s) == 0) + 0.375 * (distance(s) <= _NEAR)) for s in ranked]
+    return [replace(s, fit=0.25 + 0.4 * (preference(s) == 0) + 0.35 * (distance(s) <= _NEAR)) for s in ranked]
+
+
+# An age asked ("how old", "berapa umurnya", "¿qué edad?") and given ("Marsh, 41,", "berusia 35 tahun", "aged 63").
+_AGE_ASKED = r"(?i)\bhow old\b|\bage\b|\bumur|\busia\b|\busianya\b|\bedad\b"
+# A sum of money asked for: the price, cost, salary, revenue, profit, funding or valuation of something.
+_MONEY_ASKED = (
+    r"(?i)\b(?:cost|costs|costing|price[sd]?|pay|paid|pays|spend|spent|spending|invest(?:ed|ing|s|ment)?|salary|"
+    r"salaries|wages?|revenues?|profits?|earn(?:ed|s|ings)?|fees?|fines?|fined|raised?|raising|worth|valuation|"
+    r"valued|budget|funding|harga|biaya|gaji|upah|laba|pendapatan|dana|investasi|berinvestasi|valuasi|rugi|kerugian|"
+    r"modal|bayar|membayar|dibayar|precio|coste|costo|costar[áa]|salario|beneficios?|ingresos|inversi[óo]n|"
+    r"valoraci[óo]n|pag[óa]|pagar)\b"
+)
+_AGE_BEFORE = r"(?i)(?:\b(?:aged|age of|berusia|berumur|usia|umur|de)\s+|[A-Z][\w'’-]+,\s)$"
+_AGE_AFTER = r"(?i)^(?:\s+(?:years?|tahun|años)\b|,)"
+
+
+def _is_age(sentence: str, span: Span) -> bool:
+    """A count of years told as an age: after "aged" / "berusia" or set off by commas after a name."""
+    number = re.match(r"\d+", span.text)
+    if not number or len(number.group()) > 3:
+        return False
+    end = span.start + number.end()
+    return bool(re.search(_AGE_BEFORE, sentence[: span.start])) and bool(re.match(_AGE_AFTER, sentence[end:]))
 
 
 _NEAR = 20  # characters: a figure, date or name this close to a word of the question is about it

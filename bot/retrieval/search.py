@@ -68,7 +68,16 @@ def fuse(dense: np.ndarray, bm25: np.ndarray, params: SearchParams) -> np.ndarra
     return (1 - params.lexical_weight) * _norm(dense) + params.lexical_weight * _norm(bm25)
 
 
-def search(data: IndexData, qvec: np.ndarray, question: str, k: int, params: SearchParams = SearchParams()) -> Result:
+def search(
+    data: IndexData,
+    qvec: np.ndarray,
+    question: str,
+    k: int,
+    params: SearchParams = SearchParams(),
+    asked: questions.Question | None = None,
+) -> Result:
+    """The k best passages for `question` (its text and vector); `asked`, when given, is what
+    the question asks for (a follow-up's kind comes from the new question, not the searched text)."""
     n = len(data.passages)
     if n == 0:
         return Result((), 0.0)
@@ -83,7 +92,7 @@ def search(data: IndexData, qvec: np.ndarray, question: str, k: int, params: Sea
     best = [best_sentence(data, int(i), sentence_sims, q_tokens, params) for i in cand]
     semantic = (1 - params.sentence_weight) * dense + params.sentence_weight * sentence_sims[[row for row, _ in best]]
     fused = fuse(semantic, lexical.scores(data.bm25, question)[cand], params)
-    asked = questions.analyze(question)
+    asked = asked or questions.analyze(question)
     typed = bool(params.answer_weight) and questions.answer_kind(asked) is not None
     order = np.argsort(-fused, kind="stable")
 
@@ -119,17 +128,26 @@ def _same_fact(data: IndexData, hit: Hit, other: Hit, params: SearchParams) -> b
     p, q = data.passages[hit.index], data.passages[other.index]
     if p.source == q.source and p.start + hit.highlight[0] == q.start + other.highlight[0]:
         return True  # overlapping windows of one article, both best at the same sentence
+    a = anchors(p.text[slice(*hit.highlight)])
+    b = anchors(q.text[slice(*other.highlight)])
+    figures_a, figures_b = _figures(a), _figures(b)
+    if figures_a and figures_b and not figures_a & figures_b:
+        return False  # two sentences giving different figures disagree (or differ): both may be cited
     sim = float(data.centered_sentences[hit.sentence_row] @ data.centered_sentences[other.sentence_row])
     if sim >= params.duplicate_similarity:
         return True
-    a = anchors(p.text[slice(*hit.highlight)])
-    b = anchors(q.text[slice(*other.highlight)])
     shared = a & b
     numbers = {x for x in shared if x[0].isdigit() and not (len(x) == 4 and x.startswith(("19", "20")))}
     # a shared figure and a shared name, or most of the names: the same fact
     return (bool(numbers) and len(shared) > len(numbers)) or (
         len(shared) >= 3 and len(shared) >= params.anchor_overlap * min(len(a), len(b))
     )
+
+
+def _figures(anchored: set[str]) -> set[str]:
+    """The figures among a sentence's anchors, bare (1,3 and 1.3 alike), without years."""
+    bare = {re.sub(r"[.,]", "", x) for x in anchored if x[0].isdigit()}
+    return {x for x in bare if not (len(x) == 4 and x.startswith(("19", "20")))}
 
 
 def best_sentence(
@@ -154,7 +172,12 @@ def best_sentence(
         sims += params.highlight_lexical_weight * overlap
     if asked is not None and len(spans) > 1:
         found = [questions.answer_span(text[a:b], asked, text) for a, b in spans]
-        weight = params.answer_weight * (params.name_share if questions.answer_kind(asked) in ("who", "where") else 1.0)
-        sims += weight * np.array([s.fit if s else 0.0 for s in found])
+        fits = np.array([s.fit if s else 0.0 for s in found])
+        if asked.context:
+            # a follow-up: the thread's words found the passage, the new question's kind picks the sentence
+            sims += fits
+        else:
+            share = params.name_share if questions.answer_kind(asked) in ("who", "where") else 1.0
+            sims += params.answer_weight * share * fits
     j = int(np.argmax(sims))
     return s0 + j, spans[j]

@@ -31,9 +31,9 @@ import re
 import shutil
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import bm25s
@@ -42,17 +42,33 @@ import numpy as np
 
 from bot.core import messages
 from bot.core.errors import IndexCorrupt, IndexWriteError
-from bot.core.models import Passage
+from bot.core.models import Passage, SourceInfo
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # 2: the manifest carries the decline calibration (calibration.py)
+FORMAT_VERSION = 3  # 2: the manifest carries the decline calibration (calibration.py); 3: articles.jsonl
 CURRENT = "current"
 LOCK = ".lock"
 _STRAY = (".tmp-", f".{CURRENT}-")  # a half-written generation, a link not yet swapped in
 _NO_ROOM = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 # numpy and FAISS report a full disk as a short write, without an errno
 _SHORT_WRITE = re.compile(r"requested and \d+ written|write error|No space left|File too large|Disk quota")
+
+
+@dataclass(frozen=True)
+class Archived:
+    """What the index keeps of each article besides its passages: how to cite it, and how to spot a copy."""
+
+    info: SourceInfo
+    text_sha: str  # of the cleaned text: the same article saved under two names is indexed once
+
+    def row(self) -> dict:
+        return {**asdict(self.info), "text_sha": self.text_sha}
+
+    @classmethod
+    def from_row(cls, row: dict) -> Archived:
+        fields = {k: row.get(k) for k in ("source", "title", "url", "site", "published", "lang")}
+        return cls(SourceInfo(**fields), str(row.get("text_sha", "")))
 
 
 @dataclass(frozen=True)
@@ -66,6 +82,7 @@ class IndexData:
     sentence_vectors: np.ndarray  # (total sentences, dim), in passage order
     dense: faiss.Index
     bm25: bm25s.BM25
+    articles: Mapping[str, Archived] = field(default_factory=dict)  # by source: title, link, site, date
     sentence_start: np.ndarray = field(default=None)  # first sentence row of each passage
     centered_sentences: np.ndarray = field(default=None)  # minus their mean, re-normalized
 
@@ -168,7 +185,9 @@ def _point_current_at(index_dir: Path, gen: Path) -> None:
         raise
 
 
-def write_index(tmp: Path, manifest: dict, passages, sentences, passage_vectors, sentence_vectors, bm25) -> Path:
+def write_index(
+    tmp: Path, manifest: dict, passages, sentences, passage_vectors, sentence_vectors, bm25, articles=()
+) -> Path:
     """Write a generation in the folder `writer_lock` gave, rename it into place and point `current` at it.
 
     Returns the generation folder; IndexWriteError naming the problem if it cannot be written.
@@ -177,7 +196,7 @@ def write_index(tmp: Path, manifest: dict, passages, sentences, passage_vectors,
     previous = _current_generation(index_dir)
     gen = _new_generation_path(index_dir)
     try:
-        _write_parts(tmp, manifest, passages, sentences, passage_vectors, sentence_vectors, bm25)
+        _write_parts(tmp, manifest, passages, sentences, passage_vectors, sentence_vectors, bm25, articles)
         os.replace(tmp, gen)
         _point_current_at(index_dir, gen)
     except BaseException as exc:
@@ -189,10 +208,17 @@ def write_index(tmp: Path, manifest: dict, passages, sentences, passage_vectors,
     return gen
 
 
-def in_memory(manifest: dict, passages, sentences, passage_vectors, sentence_vectors, bm25) -> IndexData:
+def in_memory(manifest: dict, passages, sentences, passage_vectors, sentence_vectors, bm25, articles=()) -> IndexData:
     """A generation before it is written, to be searched (by the calibration) before its manifest is final."""
     return IndexData(
-        manifest, tuple(passages), tuple(sentences), passage_vectors, sentence_vectors, _dense(passage_vectors), bm25
+        manifest,
+        tuple(passages),
+        tuple(sentences),
+        passage_vectors,
+        sentence_vectors,
+        _dense(passage_vectors),
+        bm25,
+        {a.info.source: a for a in articles},
     )
 
 
@@ -202,7 +228,9 @@ def _dense(passage_vectors: np.ndarray) -> faiss.Index:
     return dense
 
 
-def _write_parts(folder: Path, manifest: dict, passages, sentences, passage_vectors, sentence_vectors, bm25) -> None:
+def _write_parts(
+    folder: Path, manifest: dict, passages, sentences, passage_vectors, sentence_vectors, bm25, articles
+) -> None:
     dense = _dense(passage_vectors)
     try:
         faiss.write_index(dense, str(folder / "passages.faiss"))
@@ -221,6 +249,9 @@ def _write_parts(folder: Path, manifest: dict, passages, sentences, passage_vect
                 "sentences": [list(s) for s in spans],
             }
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    with open(folder / "articles.jsonl", "w", encoding="utf-8") as f:
+        for archived in articles:
+            f.write(json.dumps(archived.row(), ensure_ascii=False) + "\n")
     bm25.save(str(folder / "bm25"), show_progress=False)
     # the manifest goes last: a folder with a manifest is complete
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -270,6 +301,8 @@ def load_index(index_dir: Path) -> IndexData | None:
         dense = faiss.read_index(str(gen / "passages.faiss"))
         sentence_vectors = np.load(gen / "sentences.npy", allow_pickle=False)
         bm25 = bm25s.BM25.load(str(gen / "bm25"), show_progress=False)
+        with open(gen / "articles.jsonl", encoding="utf-8") as f:
+            articles = {a.info.source: a for a in map(Archived.from_row, map(json.loads, f))}
     except Exception as exc:
         raise IndexCorrupt(f"{type(exc).__name__}: {exc}") from None
     n, dim = len(passages), int(manifest.get("dim", -1))
@@ -279,12 +312,13 @@ def load_index(index_dir: Path) -> IndexData | None:
         (sentence_vectors.shape == (sum(map(len, sentences)), dim), "sentence vectors do not match the passages"),
         (int(bm25.scores["num_docs"]) == n, "BM25 index does not match the passages"),
         (_bm25_consistent(bm25), "BM25 vocabulary does not match its score matrix"),
+        ({p.source for p in passages} <= articles.keys(), "articles.jsonl does not name every passage's article"),
     ]
     for ok, detail in checks:
         if not ok:
             raise IndexCorrupt(detail)
     vectors = dense.reconstruct_n(0, n) if n else np.zeros((0, dim), np.float32)
-    return IndexData(manifest, tuple(passages), tuple(sentences), vectors, sentence_vectors, dense, bm25)
+    return IndexData(manifest, tuple(passages), tuple(sentences), vectors, sentence_vectors, dense, bm25, articles)
 
 
 def _bm25_consistent(bm25: bm25s.BM25) -> bool:

@@ -78,16 +78,23 @@ def judge(question: Question, result: Result, data: IndexData, threshold: float)
 
 
 def salient_terms(question: Question) -> tuple[str, ...]:
-    """The question's names and figures, without a first word capitalised only because it opens the question."""
-    text = _MARKUP.sub(" ", question.text)
+    """The question's names and figures, and a follow-up's earlier questions' (questions.follow_up)."""
+    own = _salient(question.text, question.names)
+    earlier = (t for c in question.context for t in _salient(c, questions.names(c)))
+    return tuple(dict.fromkeys((*own, *earlier)))
+
+
+def _salient(text: str, names: tuple[str, ...]) -> tuple[str, ...]:
+    """Names and figures of one question, without a first word capitalised only because it opens it."""
+    text = _MARKUP.sub(" ", text)
     words = text.lstrip(" ¿¡\"'“(").split()
     first = re.sub(r"['’]s?$|\W+$", "", words[0]) if words else ""
-    names = [
+    kept = [
         n
-        for n in question.names
+        for n in names
         if re.search(rf"(?<!\w){re.escape(n)}", text) and (n != first or re.search(r".[A-Z]", n) or n.isupper())
     ]
-    return (*names, *_figures(text))
+    return (*kept, *_figures(text))
 
 
 def _figures(text: str) -> tuple[str, ...]:

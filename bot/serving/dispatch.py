@@ -11,9 +11,11 @@ import asyncio
 import hashlib
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.core.models import Kind, Reply
+from bot.core.models import Kind, Reply, SourceInfo
+from bot.retrieval import archive
 from bot.retrieval.questions import language
 from bot.serving.metrics import Metrics
 from bot.serving.ratelimit import RateLimiter
@@ -51,11 +53,14 @@ class Dispatcher:
         *,
         max_pending: int = DEFAULT_MAX_PENDING,
         workers: int = DEFAULT_WORKERS,
+        store=None,
     ):
+        """`store` (bot.state.api.Store), when given, holds the rate limit, so replicas share it."""
         if max_pending < 1 or workers < 1:
             raise ValueError("max_pending and workers must be at least 1")
         self.engine = engine
         self.limiter = RateLimiter(rate_limit_per_minute)
+        self.store = store
         self.metrics = metrics or Metrics()
         self.max_pending = max_pending
         self.accepting = True
@@ -67,19 +72,20 @@ class Dispatcher:
         # for the task, not just for the engine.
         self._tasks: set[asyncio.Task] = set()
 
-    async def ask(self, platform: str, user: str, question: str) -> Reply:
+    async def ask(self, platform: str, user: str, question: str, history: Sequence[str] = ()) -> Reply:
+        """`history`: the thread's earlier questions, oldest first, searched together with `question`."""
         self._track_caller()
         lang = language(question)  # even "busy" is said in the asker's language
         if not self.accepting:
             return self._refuse(platform, user, "shutting_down", lang)
         if len(self._jobs) >= self.max_pending:
             return self._refuse(platform, user, "busy", lang)  # before the rate limit: no turn is used up
-        wait = self.limiter.check(f"{platform}:{user}")
+        wait = await self._rate_limit(platform, user)
         if wait:
             self._record(platform, user, "rate_limited", 0.0, ())
             return Reply("rate_limited", retry_after=wait, lang=lang)
         started = time.perf_counter()
-        job = asyncio.create_task(self._run(question))
+        job = asyncio.create_task(self._run(question, tuple(history)))
         self._jobs.add(job)
         try:
             await asyncio.wait({job})
@@ -100,9 +106,27 @@ class Dispatcher:
         self._record(platform, user, kind, elapsed, answer.sources)
         return Reply(kind, answer=answer, lang=answer.lang)
 
-    async def _run(self, question: str):
+    async def _run(self, question: str, history: tuple[str, ...]):
         async with self._workers:
+            if history:
+                return await asyncio.to_thread(self.engine.ask, question, history)
             return await asyncio.to_thread(self.engine.ask, question)
+
+    async def _rate_limit(self, platform: str, user: str) -> int:
+        """Seconds to wait, 0 if allowed: counted in the shared store when there is one (every replica
+        sees the same count), else in this process; a store that fails falls back to this process."""
+        if self.store is None or self.limiter.per_minute <= 0:
+            return self.limiter.check(f"{platform}:{user}")
+        key = f"rate:{platform}:{user_hash(platform, user)}"
+        try:
+            return await asyncio.to_thread(self.store.take, key, self.limiter.per_minute, 60.0)
+        except Exception:
+            log.warning("the shared rate limit is unavailable; counting in this process", exc_info=True)
+            return self.limiter.check(f"{platform}:{user}")
+
+    def latest(self, count: int = 10) -> list[SourceInfo]:
+        """The newest articles of the loaded index."""
+        return archive.latest(self.engine.data, count)
 
     @property
     def pending(self) -> int:

@@ -111,5 +111,17 @@ def setup_logging(settings, stream=None) -> None:
     root.addHandler(handler)
     root.setLevel(settings.log_level)
     if settings.log_level != "DEBUG":  # at DEBUG, everything (secrets still masked)
-        for noisy in ("discord.http", "slack_bolt", "slack_sdk", "aiohttp.access", "bm25s", "faiss"):
+        for noisy in (
+            "discord.http",
+            "slack_bolt",
+            "slack_sdk",
+            "aiohttp.access",
+            "bm25s",
+            "faiss",
+            "httpx",
+            "httpcore",
+            "trafilatura",
+            "htmldate",
+            "courlan",
+        ):
             logging.getLogger(noisy).setLevel(logging.WARNING)

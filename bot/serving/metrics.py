@@ -29,6 +29,18 @@ class Metrics:
             "Unix time the loaded index was last built or updated.",
             registry=self.registry,
         )
+        self.feed_fetches = Counter(
+            "newsbot_feed_fetch",
+            "Feed polls, by feed and outcome (new, not_modified, unchanged, failed, backoff).",
+            ["feed", "outcome"],
+            registry=self.registry,
+        )
+        self.feed_articles_added = Counter(
+            "newsbot_feed_articles_added",
+            "Articles saved from feed entries, by feed.",
+            ["feed"],
+            registry=self.registry,
+        )
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

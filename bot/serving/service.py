@@ -39,12 +39,20 @@ def serve_platforms(settings: Settings, only: str | None = None) -> int:
     slack_mode = None
     if "slack" in platforms:
         slack_mode = settings.slack_mode()  # bad tokens stop us before the model loads
-    engine = Engine.open(settings, progress=sys.stderr.isatty())
-    return asyncio.run(Service(settings, engine, platforms, slack_mode).run())
+    from bot.state.sql import open_from_settings
+
+    store = open_from_settings(settings)  # an unreachable database stops us before the model loads
+    try:
+        engine = Engine.open(settings, progress=sys.stderr.isatty())
+        return asyncio.run(Service(settings, engine, platforms, slack_mode, store).run())
+    finally:
+        store.close()
 
 
 class Service:
-    def __init__(self, settings: Settings, engine: Engine, platforms: list[str], slack_mode: str | None):
+    def __init__(
+        self, settings: Settings, engine: Engine, platforms: list[str], slack_mode: str | None, store=None
+    ) -> None:
         self.settings = settings
         self.engine = engine
         self.platforms = platforms
@@ -55,9 +63,16 @@ class Service:
             settings.rate_limit_per_minute,
             self.metrics,
             max_pending=settings.max_pending_questions,
+            store=store,
         )
         self.discord = None
         self.slack_handler = None
+        self.store = store  # threads, feedback, channel settings, shared de-duplication and rate limits
+        self.feeds = None
+        if settings.feeds:
+            from bot.ingest.feeds import FeedPoller
+
+            self.feeds = FeedPoller(settings, settings.feed_state_path, metrics=self.metrics)
         self._reindex_lock: asyncio.Lock | None = None
         self._reindex_again = False
         self._stop: asyncio.Event | None = None
@@ -85,7 +100,10 @@ class Service:
 
     async def _readyz(self, request: web.Request) -> web.Response:
         state = self.readiness()
-        return web.json_response(state, status=200 if all(state.values()) else 503)
+        body: dict = dict(state)
+        if self.feeds is not None:
+            body["feeds"] = self.feeds.health()  # details only: a failing feed never takes the bot out of service
+        return web.json_response(body, status=200 if all(state.values()) else 503)
 
     async def _metrics(self, request: web.Request) -> web.Response:
         return web.Response(body=self.metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST})
@@ -128,6 +146,30 @@ class Service:
                 if not self._reindex_again:
                     break
 
+    def _feed_health(self) -> dict:
+        return self.feeds.health() if self.feeds is not None else {}
+
+    async def _follow_feeds(self) -> None:
+        """Poll every feed each NEWSBOT_FEED_INTERVAL minutes; index what they bring. Never ends the service."""
+        while not self._stop.is_set():
+            try:
+                report = await self.feeds.poll_once()
+            except Exception:
+                log.exception("feed poll failed")
+            else:
+                for result in report.feeds:
+                    problems = ([result.error] if result.error else []) + list(result.link_errors)
+                    for line in problems:
+                        log.warning("feed %s: %s", result.feed, line)
+                    if result.added:
+                        log.info("feed %s: %d new article(s)", result.feed, len(result.added))
+                if report.added:
+                    await self.reindex(f"{len(report.added)} new article(s) from feeds")
+            try:
+                await asyncio.wait_for(self._stop.wait(), self.settings.feed_interval * 60)
+            except asyncio.TimeoutError:  # not the builtin before Python 3.11
+                pass
+
     async def _watch_seeds(self) -> None:
         from watchfiles import awatch
 
@@ -156,7 +198,7 @@ class Service:
             if "slack" in self.platforms:
                 from bot.platforms.slack.app import add_http_routes, create_app
 
-                bolt_app = create_app(self.settings, self.dispatcher)
+                bolt_app = create_app(self.settings, self.dispatcher, store=self.store, feed_health=self._feed_health)
                 if self.slack_mode == "http":
                     add_http_routes(web_app, bolt_app, self.settings.secret("slack_signing_secret"))
             runner = web.AppRunner(web_app, access_log=None, handle_signals=False)
@@ -178,7 +220,9 @@ class Service:
             if "discord" in self.platforms:
                 from bot.platforms.discord.app import create_client, run_discord
 
-                self.discord = create_client(self.settings, self.dispatcher)
+                self.discord = create_client(
+                    self.settings, self.dispatcher, store=self.store, feed_health=self._feed_health
+                )
                 tasks.append(asyncio.create_task(run_discord(self.discord, self.settings), name="discord"))
             if self.slack_mode == "socket":
                 from bot.platforms.slack.app import start_socket_mode
@@ -186,6 +230,8 @@ class Service:
                 self.slack_handler = await start_socket_mode(bolt_app, self.settings)
             if self.settings.watch_seeds:
                 tasks.append(asyncio.create_task(self._watch_seeds(), name="watch"))
+            if self.feeds is not None:
+                tasks.append(asyncio.create_task(self._follow_feeds(), name="feeds"))
             log.info("newsbot serving %s with %d passages", " and ".join(self.platforms), self.engine.passage_count)
 
             stop = asyncio.create_task(self._stop.wait())

@@ -8,7 +8,7 @@ import pytest
 
 from bot.core.models import Answer, Citation
 
-PASSAGE_KEYS = ["rank", "source", "title", "text", "highlight", "similarity"]
+PASSAGE_KEYS = ["rank", "source", "title", "text", "highlight", "similarity", "url", "site", "published"]
 
 
 def cite(rank: int, source: str, similarity: float) -> Citation:

@@ -10,14 +10,18 @@ What it speaks, and the details discord.py depends on:
   `PUT` command sync (global and guild), `POST /channels/{id}/messages` and `/typing`,
   `POST /interactions/{id}/{token}/callback`, webhook follow-ups
   `POST /webhooks/{app}/{token}`, `PATCH`/`DELETE .../messages/@original`,
-  `GET /gateway` and `/gateway/bot`. JSON responses carry `Content-Type` exactly
-  `application/json` (discord.py ignores the body otherwise).
+  `GET /gateway` and `/gateway/bot`, `POST /channels/{id}/messages/{id}/threads` (a thread
+  on a message, with the message's id, announced by THREAD_CREATE). JSON responses carry
+  `Content-Type` exactly `application/json` (discord.py ignores the body otherwise).
+- Interactions as Discord sends them: slash commands (`command_interaction`, with the
+  member's permissions) and button clicks (`component_interaction`, on a message the bot sent).
 - `fail_next` answers the next matching request with an error once; a 429 carries the
   `Via` header and a JSON body, or discord.py takes it for a Cloudflare ban.
 - Gateway: HELLO, heartbeat ACKs, IDENTIFY → READY + GUILD_CREATE, RESUME → replay of
   the missed events + RESUMED (or INVALID_SESSION for an unknown session), 4004 for a
-  wrong token, `close_gateway(4000)` to drop the connection. Frames are JSON text, which
-  discord.py reads whatever compression it asked for.
+  wrong token, 4014 for the Message Content intent when `refuse_message_content` is set (as
+  Discord does when the intent is not enabled in the portal), `close_gateway(4000)` to drop
+  the connection. Frames are JSON text, which discord.py reads whatever compression it asked for.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ from aiohttp import WSMsgType, web
 TIMESTAMP = "2025-01-01T00:00:00.000000+00:00"
 MESSAGE_CONTENT_INTENT = 1 << 15
 EPHEMERAL = 1 << 6
+MANAGE_GUILD = 1 << 5
+MEMBER_PERMISSIONS = 2248473465835073  # what an ordinary member may do (no Manage Server)
 
 
 @dataclass
@@ -84,6 +90,9 @@ class DiscordStandin:
         self.other_person = self.user(next(ids), "bystander")
         self.other_bot = self.user(next(ids), "otherbot", bot=True)
 
+        self.refuse_message_content = False
+        self.sent: dict[str, dict] = {}  # every message the bot sent, by id
+        self.threads: dict[str, dict] = {}  # threads the bot opened, by id
         self.requests: list[Recorded] = []
         self.frames: list[dict] = []  # every gateway frame the client sent
         self.connections: list[dict[str, str]] = []  # query string of every gateway connection
@@ -230,8 +239,10 @@ class DiscordStandin:
         channel_id: int | None = None,
         dm: bool = False,
         mentions: list[dict] = (),
+        reply_to: dict | None = None,
     ) -> dict:
-        """A MESSAGE_CREATE payload; `mentions` as Discord computes them from the content."""
+        """A MESSAGE_CREATE payload; `mentions` as Discord computes them from the content;
+        `reply_to`: the message it replies to (Discord then mentions that message's author)."""
         author = author or self.person
         data = {
             "id": str(self.snowflake()),
@@ -247,9 +258,13 @@ class DiscordStandin:
             "attachments": [],
             "embeds": [],
             "pinned": False,
-            "type": 0,
+            "type": 19 if reply_to else 0,
             "flags": 0,
         }
+        if reply_to:
+            data["message_reference"] = {"message_id": reply_to["id"], "channel_id": reply_to["channel_id"]}
+            data["referenced_message"] = reply_to
+            data["mentions"] = [*data["mentions"], reply_to["author"]]
         if not dm:
             data["guild_id"] = str(self.guild_id)
             data["member"] = {k: v for k, v in self.member(author).items() if k != "user"}
@@ -259,27 +274,59 @@ class DiscordStandin:
         """A message that @mentions the bot, as Discord delivers it."""
         return self.message(f"<@{self.app_id}> {question}", mentions=[self.bot_user], **kwargs)
 
-    def ask_interaction(self, question: str, *, user: dict | None = None) -> dict:
+    def ask_interaction(self, question: str, *, user: dict | None = None, private: bool | None = None) -> dict:
         """INTERACTION_CREATE for `/ask question:<question>` in the guild's text channel."""
+        options = [{"name": "question", "type": 3, "value": question}]
+        if private is not None:
+            options.append({"name": "private", "type": 5, "value": private})
+        return self.command_interaction("ask", options, user=user)
+
+    def command_interaction(
+        self,
+        name: str,
+        options: list[dict] = (),
+        *,
+        user: dict | None = None,
+        permissions: int = MEMBER_PERMISSIONS,
+        channel_id: int | None = None,
+        locale: str = "en-US",
+    ) -> dict:
+        """INTERACTION_CREATE for a slash command; `permissions`: the member's, as Discord resolves them."""
+        return {
+            **self._interaction(2, user, permissions, channel_id, locale),
+            "data": {
+                "id": str(self.command_id),
+                "name": name,
+                "type": 1,
+                "guild_id": str(self.guild_id),
+                "options": list(options),
+            },
+        }
+
+    def component_interaction(self, custom_id: str, message: dict, *, user: dict | None = None) -> dict:
+        """INTERACTION_CREATE for a click on a button of `message` (one the bot sent)."""
+        return {
+            **self._interaction(3, user, MEMBER_PERMISSIONS, int(message["channel_id"]), "en-US"),
+            "message": message,
+            "data": {"custom_id": custom_id, "component_type": 2},
+        }
+
+    def _interaction(self, kind: int, user, permissions: int, channel_id: int | None, locale: str) -> dict:
+        channel = {**self._text_channel(), "permissions": str(permissions)}
+        if channel_id and str(channel_id) in self.threads:
+            channel = {**self.threads[str(channel_id)], "permissions": str(permissions)}
         return {
             "id": str(self.snowflake()),
             "application_id": str(self.app_id),
-            "type": 2,
+            "type": kind,
             "token": f"interaction-token-{self.snowflake()}",
             "version": 1,
             "guild_id": str(self.guild_id),
-            "channel_id": str(self.channel_id),
-            "channel": {**self._text_channel(), "permissions": "2248473465835073"},
-            "member": self.member(user or self.person, permissions="2248473465835073"),
-            "data": {
-                "id": str(self.command_id),
-                "name": "ask",
-                "type": 1,
-                "guild_id": str(self.guild_id),
-                "options": [{"name": "question", "type": 3, "value": question}],
-            },
-            "app_permissions": "2248473465835073",
-            "locale": "en-US",
+            "channel_id": channel["id"],
+            "channel": channel,
+            "member": self.member(user or self.person, permissions=str(permissions)),
+            "app_permissions": str(MEMBER_PERMISSIONS),
+            "locale": locale,
             "guild_locale": "en-US",
             "entitlements": [],
             "authorizing_integration_owners": {"0": str(self.guild_id)},
@@ -323,6 +370,9 @@ class DiscordStandin:
     async def _identify(self, ws: web.WebSocketResponse, d: dict) -> None:
         if d.get("token") != self.token:
             await ws.close(code=4004, message=b"Authentication failed.")
+            return
+        if self.refuse_message_content and d.get("intents", 0) & MESSAGE_CONTENT_INTENT:
+            await ws.close(code=4014, message=b"Disallowed intent(s).")
             return
         async with self._send_lock:
             self.session_id = f"session-{self.snowflake()}"
@@ -501,6 +551,7 @@ class DiscordStandin:
             ("PUT", rf"/applications/{app}/guilds/{app}/commands", lambda rec, a, g: self._commands(rec, g)),
             ("POST", rf"/channels/{app}/typing", lambda rec, c: web.Response(status=204)),
             ("POST", rf"/channels/{app}/messages", lambda rec, c: _json(self._sent_message(rec, c))),
+            ("POST", rf"/channels/{app}/messages/{app}/threads", self._start_thread),
             ("POST", rf"/interactions/{app}/{token}/callback", self._callback),
             ("POST", rf"/webhooks/{app}/{token}", lambda rec, a, t: _json(self._sent_message(rec, None, a))),
             (
@@ -566,7 +617,36 @@ class DiscordStandin:
         }
         if webhook_id:
             data["webhook_id"] = webhook_id
+            data["application_id"] = webhook_id
+        if body.get("components"):
+            data["components"] = body["components"]
+        self.sent[data["id"]] = data
         return data
+
+    def _start_thread(self, rec: Recorded, channel_id: str, message_id: str) -> web.Response:
+        """A public thread on a message: its id is the message's; THREAD_CREATE follows, as from Discord."""
+        thread = {
+            "id": message_id,
+            "type": 11,
+            "guild_id": str(self.guild_id),
+            "parent_id": channel_id,
+            "owner_id": str(self.app_id),
+            "name": (rec.json or {}).get("name", ""),
+            "message_count": 0,
+            "member_count": 1,
+            "rate_limit_per_user": 0,
+            "last_message_id": None,
+            "flags": 0,
+            "thread_metadata": {
+                "archived": False,
+                "auto_archive_duration": (rec.json or {}).get("auto_archive_duration", 1440),
+                "archive_timestamp": TIMESTAMP,
+                "locked": False,
+            },
+        }
+        self.threads[message_id] = thread
+        asyncio.get_running_loop().create_task(self.dispatch("THREAD_CREATE", {**thread, "newly_created": True}))
+        return _json(thread, 201)
 
     def _callback(self, rec: Recorded, interaction_id: str, token: str) -> web.Response:
         body = rec.json or {}

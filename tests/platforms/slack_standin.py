@@ -3,8 +3,8 @@
 It plays the few parts of Slack the bot talks to:
 
 - the Web API at `{base_url}{method}`: `auth.test`, `chat.postMessage`,
-  `chat.postEphemeral` and `apps.connections.open` (checking for the right kind of
-  token, as Slack does), and
+  `chat.postEphemeral`, `views.publish` and `apps.connections.open` (checking for the
+  right kind of token, as Slack does; `not_in_channel` for a channel in `outside`), and
   `ok: false, error: unknown_method` for anything else;
 - `response_url`s at `/response/{name}`;
 - the Socket Mode websocket handed out by `apps.connections.open`, speaking the
@@ -54,6 +54,7 @@ class SlackStandIn:
     connections: int = 0  # websocket connections ever accepted
     retry_after: int = 1
     rejected_tokens: set[str] = field(default_factory=set)  # answered with invalid_auth
+    outside: set[str] = field(default_factory=set)  # channels the bot is not in: chat.postMessage fails
 
     def __post_init__(self) -> None:
         self._rate_limited: dict[str, int] = {}
@@ -167,6 +168,8 @@ class SlackStandIn:
         if method == "chat.postMessage":
             if not token.startswith("xoxb-"):
                 return web.json_response({"ok": False, "error": "not_authed"})
+            if body.get("channel") in self.outside:
+                return web.json_response({"ok": False, "error": "not_in_channel"})
             ts = f"1700000000.{next(self._ts):06d}"
             message = {k: v for k, v in body.items() if k != "channel"}
             return web.json_response(
@@ -183,6 +186,13 @@ class SlackStandIn:
             if not body.get("user"):
                 return web.json_response({"ok": False, "error": "user_not_in_channel"})
             return web.json_response({"ok": True, "message_ts": f"1700000000.{next(self._ts):06d}"})
+        if method == "views.publish":
+            if not token.startswith("xoxb-"):
+                return web.json_response({"ok": False, "error": "not_authed"})
+            view = json.loads(body["view"]) if isinstance(body.get("view"), str) else body.get("view")
+            if not body.get("user_id") or not isinstance(view, dict) or view.get("type") != "home":
+                return web.json_response({"ok": False, "error": "invalid_arguments"})
+            return web.json_response({"ok": True, "view": dict(view, id="V0HOME")})
         if method == "apps.connections.open":
             if not token.startswith("xapp-"):
                 return web.json_response({"ok": False, "error": "not_allowed_token_type"})

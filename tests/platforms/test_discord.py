@@ -105,9 +105,13 @@ def assert_cites_cto(payload: dict) -> None:
 async def test_startup_syncs_to_the_guild_without_privileged_intents(standin, engine):
     async with running_bot(standin, engine) as client:
         (sync,) = standin.find("PUT", rf"/applications/{standin.app_id}/guilds/{standin.guild_id}/commands")
-        (command,) = sync.json
-        assert command["name"] == "ask"
-        assert [(o["name"], o["type"], o["required"]) for o in command["options"]] == [("question", 3, True)]
+        commands = {c["name"]: c for c in sync.json}
+        assert set(commands) == {"ask", "latest", "newsbot"}
+        options = [(o["name"], o["type"], o["required"]) for o in commands["ask"]["options"]]
+        assert options == [("question", 3, True), ("private", 5, False)]
+        # the settings command is offered to Manage Server only (and checked again when used)
+        assert int(commands["newsbot"]["default_member_permissions"]) == discord.Permissions(manage_guild=True).value
+        assert {o["name"] for o in commands["newsbot"]["options"]} == {"mode", "status"}
         assert not standin.find("PUT", r"/applications/\d+/commands")
 
         (identify,) = standin.identifies()
@@ -322,7 +326,7 @@ async def test_sharded_client_syncs_globally_and_answers(standin, engine):
     async with running_bot(standin, engine, discord_guild_id=None, discord_shard_count=1) as client:
         assert isinstance(client, discord.AutoShardedClient)
         (sync,) = standin.find("PUT", rf"/applications/{standin.app_id}/commands")
-        assert [c["name"] for c in sync.json] == ["ask"]
+        assert sorted(c["name"] for c in sync.json) == ["ask", "latest", "newsbot"]
         (identify,) = standin.identifies()
         assert identify["shard"] == [0, 1]
 
@@ -336,8 +340,9 @@ def test_invite_url_asks_only_for_what_the_bot_uses():
     url = invite_url(1234)
     assert url.startswith("https://discord.com/oauth2/authorize?client_id=1234&")
     assert "scope=bot+applications.commands" in url
-    # View Channels, Send Messages, Send Messages in Threads, Embed Links, Read Message History
-    assert f"permissions={1024 + 2048 + 274877906944 + 16384 + 65536}" in url
+    # View Channels, Send Messages, Send Messages in Threads, Create Public Threads, Embed Links,
+    # Read Message History
+    assert f"permissions={1024 + 2048 + 274877906944 + 34359738368 + 16384 + 65536}" in url
 
 
 async def test_invite_looks_up_the_application_id_with_the_token(standin):

@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 
 from bot.core import messages
 from bot.core.models import Answer, Citation, Reply
-from bot.platforms.discord.render import answer_embed, clip, render_reply
+from bot.platforms.discord.render import answer_embed, clip, discord_url, parse_vote, render_reply
+from bot.platforms.reply import ANSWER_ID, safe_url
+from tests.platforms.test_render_citations import discord_links
 
 SOURCE_A = "000_bed8d2b4576aa9ed.txt"
 SOURCE_B = "001_ca3102186ee2e08c.txt"
@@ -182,17 +184,35 @@ file_names = st.text(alphabet=_name_chars, min_size=1, max_size=40) | st.builds(
 )
 
 
+HOSTILE_URLS = [
+    "javascript:alert(1)",
+    "data:text/html,<b>x</b>",
+    "https://user:pw@evil.example/",
+    "//evil.example/x",
+    "https://news.example/a)b](<x>)[y](https://evil.example)",
+    "https://en.wikipedia.org/wiki/Foo_(bar)",
+]
+urls = st.one_of(
+    st.none(),
+    st.sampled_from(HOSTILE_URLS),
+    st.builds(lambda path, n: "https://news.example/" + path * n, _words, st.integers(1, 40)),
+)
+dates = st.one_of(st.none(), st.dates().map(str), st.sampled_from(["2025-10-02T09:00:00-07:00", "soon", "2025-13-45"]))
+
+
 @st.composite
 def answers(draw) -> Answer:
     sources = draw(st.lists(file_names, min_size=1, max_size=60, unique=True))
     titles = {s: draw(texts) for s in sources}
+    metadata = {s: (draw(urls), draw(st.none() | _words), draw(dates)) for s in sources}
     spread = draw(st.booleans())  # each citation from the next file, or files drawn at random
     citations = []
     for rank in range(1, draw(st.integers(0, 60)) + 1):
         source = sources[(rank - 1) % len(sources)] if spread else draw(st.sampled_from(sources))
         text = draw(texts)
         highlight = draw(st.sampled_from(["", text, text[: len(text) // 2]]))
-        citations.append(Citation(rank, source, titles[source], text, highlight, draw(st.floats(-1, 1))))
+        score = draw(st.floats(-1, 1))
+        citations.append(Citation(rank, source, titles[source], text, highlight, score, *metadata[source]))
     short = draw(st.one_of(st.none(), texts)) if citations else None
     return Answer(draw(texts), True, tuple(citations), short=short, lang=draw(st.sampled_from(["en", "id"])))
 
@@ -222,9 +242,11 @@ def shown_ranks(embed: discord.Embed) -> list[int]:
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(reply=replies())
-def test_any_reply_renders_within_discord_limits(reply):
-    out = render_reply(reply, max_question_chars=500)
+@given(reply=replies(), answer_id=st.none() | st.from_regex(ANSWER_ID, fullmatch=True))
+def test_any_reply_renders_within_discord_limits(reply, answer_id):
+    out = render_reply(reply, max_question_chars=500, answer_id=answer_id)
+    assert all(len(custom_id) <= 100 and parse_vote(custom_id)[1] == answer_id for custom_id, _ in out.buttons)
+    assert len(out.buttons) == (2 if answer_id and out.embed is not None else 0)
     if out.embed is None:
         assert out.content and len(out.content) <= 2000
         public = reply.kind == "answered" or (reply.kind == "declined" and reply.answer.reason == "not_covered")
@@ -244,8 +266,13 @@ def test_any_reply_renders_within_discord_limits(reply):
         for n in re.findall(r"\[(\d+)\]", re.match(r"\*\*((?:\[\d+\])+)\*\*", line).group(1))
     }
     assert cited == set(shown)
-    for c in citations[: len(shown)]:  # each shown citation's file is named in full
-        assert any(c.source in line or discord.utils.escape_markdown(c.source) in line for line in source_lines)
+    for c in citations[: len(shown)]:  # each shown citation's file is named in full, or its link is whole
+        link = safe_url(c.url)
+        named = [c.source, discord.utils.escape_markdown(c.source)] + ([f"(<{discord_url(link)}>)"] if link else [])
+        assert any(name in line for line in source_lines for name in named)
+    for text in [embed.description, *(f.value for f in embed.fields)]:  # every link one a person may follow
+        for _, target in discord_links(text):
+            assert safe_url(target) is not None and target.startswith(("http://", "https://")), target
     hidden = len(citations) - len(shown)
     more = messages.say("DISCORD_MORE_PASSAGES", reply.answer.lang)
     assert embed.footer.text == (more.format(count=hidden) if hidden else None)

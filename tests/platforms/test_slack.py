@@ -822,7 +822,17 @@ def test_manifest_matches_what_the_bot_listens_for():
         "app_mentions:read",
         "im:history",
         "chat:write",
+        "channels:history",
+        "groups:history",
     }
-    assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["app_mention", "message.im"]
+    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
+        "app_mention",
+        "message.im",
+        "message.channels",
+        "message.groups",
+        "app_home_opened",
+    }
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True  # the feedback buttons
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert manifest["settings"]["socket_mode_enabled"] is True
     assert manifest["features"]["app_home"]["messages_tab_enabled"] is True

@@ -12,6 +12,7 @@ import re
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from yarl import URL
 
 from bot.core import messages
 from bot.core.models import Answer, Citation, Reply
@@ -36,6 +37,13 @@ _short = _text()
 _huge = st.builds(lambda piece, times: piece * times, _text(1, 12), st.integers(200, 800))
 _texts = st.one_of(_short, _short, _huge)
 _sources = st.one_of(_text(1, 60), _huge)
+_urls = st.one_of(
+    st.none(),
+    st.sampled_from(["javascript:alert(1)", "https://u:p@evil.example/", "data:,x", "https://a.example/x|y>z&w"]),
+    st.builds(lambda path: "https://news.example/" + path, _text()),
+    st.builds(lambda piece, times: "http://news.example/" + piece * times, _text(1, 12), st.integers(50, 400)),
+)
+_dates = st.one_of(st.none(), st.dates().map(str), st.sampled_from(["2025-10-02T09:00:00Z", "kemarin"]))
 
 
 @st.composite
@@ -43,11 +51,13 @@ def answers(draw) -> Answer:
     count = draw(st.one_of(st.integers(1, 5), st.integers(1, 80)))
     sources = draw(st.lists(_sources, min_size=1, max_size=min(count, 12)))
     titles = {s: draw(_texts) for s in sources}
+    metadata = {s: (draw(_urls), draw(st.none() | _short), draw(_dates)) for s in sources}
     citations = []
     for rank in range(1, count + 1):
         source = draw(st.sampled_from(sources))
         sentence = draw(_texts)
-        citations.append(Citation(rank, source, titles[source], draw(_short) + sentence, sentence, 0.5))
+        text = draw(_short) + sentence
+        citations.append(Citation(rank, source, titles[source], text, sentence, 0.5, *metadata[source]))
     short = draw(st.one_of(st.none(), _texts))
     return Answer(draw(_texts), True, tuple(citations), short=short, lang=draw(st.sampled_from(["en", "id"])))
 
@@ -73,6 +83,8 @@ def text_objects(message: dict) -> list[str]:
     for block in message.get("blocks", []):
         if block["type"] == "section":
             out.append(block["text"]["text"])
+        elif block["type"] == "actions":  # the feedback buttons: plain text of ours
+            assert block is message["blocks"][-1]
         else:
             assert block["type"] == "context"
             out.extend(e["text"] for e in block["elements"])
@@ -81,7 +93,20 @@ def text_objects(message: dict) -> list[str]:
 
 _ENTITY = re.compile(r"&(?:amp|lt|gt);")
 _MORE = re.compile(re.escape(messages.SLACK_MORE_CITATIONS).replace(r"\{count\}", r"(\d+)"))
-_LEADING_MARKERS = re.compile(r"((?:\[\d+\] )+)`")
+_LEADING_MARKERS = re.compile(r"((?:\[\d+\] )+)[`<]")
+_LINK = re.compile(r"<([^<>|]*)\|([^<>|]*)>")  # ours: `<url|label>`, the label with no `|`
+
+
+def _without_links(text: str) -> str:
+    """The text with each of our links checked and taken out."""
+
+    def check(match: re.Match) -> str:
+        url = URL(match.group(1).replace("&amp;", "&"))
+        assert url.scheme in ("http", "https") and url.host and url.user is None, match.group(0)
+        assert match.group(2), "a link needs words"
+        return " " + match.group(2) + " "
+
+    return _LINK.sub(check, text)
 
 
 def assert_within_slacks_limits(message: dict) -> None:
@@ -92,7 +117,9 @@ def assert_within_slacks_limits(message: dict) -> None:
             assert 1 <= len(block["elements"]) <= MAX_CONTEXT_ELEMENTS
     for text in text_objects(message):
         assert 0 < len(text) <= MAX_TEXT
-        # Our own words hold no markup, so any <, > or bare & came from the asker or an article.
+        # Our own words hold no markup but checked links, so any other <, > or bare & came from the asker
+        # or an article.
+        text = _without_links(text)
         assert "<" not in text and ">" not in text
         assert "&" not in _ENTITY.sub("", text)
 
@@ -119,12 +146,17 @@ def assert_every_kept_citation_is_marked(answer: Answer, message: dict) -> None:
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(reply=replies, echo=st.booleans())
-def test_any_reply_renders_within_slacks_limits(reply, echo):
+@given(reply=replies, echo=st.booleans(), answer_id=st.none() | st.from_regex(reply_layer.ANSWER_ID, fullmatch=True))
+def test_any_reply_renders_within_slacks_limits(reply, echo, answer_id):
     question = reply.answer.question if reply.answer is not None else "q"
-    message = render_reply(reply, question=question, max_question_chars=MAX_QUESTION_CHARS, echo_question=echo)
+    message = render_reply(
+        reply, question=question, max_question_chars=MAX_QUESTION_CHARS, echo_question=echo, answer_id=answer_id
+    )
     assert_within_slacks_limits(message)
+    buttons = [b for b in message.get("blocks", []) if b["type"] == "actions"]
     if reply.kind == "answered":
         assert_every_kept_citation_is_marked(reply.answer, message)
-    else:  # the words are the reply layer's, the same on every platform
+        assert [e["value"] for b in buttons for e in b["elements"]] == ([answer_id] * 2 if answer_id else [])
+    else:  # the words are the reply layer's, the same on every platform; nothing to vote on
         assert message["text"] == reply_layer.notice(reply, MAX_QUESTION_CHARS)
+        assert not buttons

@@ -166,3 +166,39 @@ def test_no_short_answer_without_a_span_of_the_kind():
     assert answer_span(sentence, analyze("When will the bridge open?")) is None
     assert answer_span(sentence, analyze("How much did the bridge cost?")) is None
     assert answer_span(sentence, analyze("Why was the bridge built?")) is None  # no short answer at all
+
+
+def test_an_organisation_before_a_person_after_a_title_is_a_second_name():
+    # Indonesian order "CEO <company> <person>": two names, when the passage also names the company alone
+    def spans(text: str, question: str) -> list[str]:
+        return [s.text for s in answer_spans(text.split(". ")[0], analyze(question), text)]
+
+    found = spans("Dewan menunjuk CEO Kelinci Emas Budi Santoso. Kelinci Emas didirikan di Bandung.", "Siapa CEO-nya?")
+    assert "Budi Santoso" in found and "Kelinci Emas" in found and "Kelinci Emas Budi Santoso" not in found
+    found = spans("The board thanked chief executive Nordvik Sigrid Haugen. Nordvik grew fast.", "Whom did it thank?")
+    assert "Sigrid Haugen" in found and "Nordvik Sigrid Haugen" not in found
+    # never split when the first words only ever open this name
+    assert spans("Dewan menunjuk CEO Budi Santoso Wijaya pekan lalu.", "Siapa CEO-nya?") == ["Budi Santoso Wijaya"]
+
+
+def test_an_age_question_wants_an_age_and_a_price_question_money():
+    sentence = "Ketua koperasi, Bambang Sutrisno, yang berusia 58 tahun, menerima 12 kapal baru."
+    assert answer_span(sentence, analyze("Berapa umurnya?")).text == "58 tahun"
+    sentence = "Marsh, 41, ran 12 depots for Baltic Freight."
+    assert answer_span(sentence, analyze("How old is Marsh?")).text == "41"
+    assert answer_span("Marsh ran 12 depots.", analyze("How old is Marsh?")) is None
+    assert answer_span("Marsh, 41, ran 12 depots.", analyze("What is Marsh's salary?")) is None
+    assert answer_span("Gaji Marsh Rp 40 juta, untuk 12 depo.", analyze("Berapa gaji Marsh?")).text == "Rp 40 juta"
+
+
+def test_an_amount_written_in_words_is_money_in_either_language():
+    from bot.retrieval.questions import typed_spans
+
+    for sentence, amount in (
+        ("Harga per kilogram mencapai dua juta rupiah.", "dua juta rupiah"),
+        ("The licence costs three million dollars a year.", "three million dollars"),
+    ):
+        spans = [s for s in typed_spans(sentence, "how_much") if s.kind == "money"]
+        assert [s.text for s in spans] == [amount]
+    # a count in words stays a count
+    assert all(s.kind != "money" for s in typed_spans("Dua juta orang memakai aplikasi itu.", "how_much"))

@@ -110,6 +110,10 @@ async def start_bot(workdir, *, slack=None, discord=None, **env) -> Bot:
         NEWSBOT_LOG_FORMAT="json",
         NEWSBOT_RATE_LIMIT_PER_MINUTE="0",
         NEWSBOT_SHUTDOWN_GRACE_SECONDS="10",
+        # slash answers go to each command's own response_url, where a test tells them apart (otherwise an
+        # answer is a message of the bot's own that opens a thread: tests/platforms/test_conversation_slack.py)
+        NEWSBOT_SLACK_EPHEMERAL="true",
+        NEWSBOT_DATA_DIR=str(workdir / "data"),
     )
     if slack is not None:
         environ.update(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SECRET, NEWSBOT_SLACK_API_URL=slack.base_url)
@@ -534,3 +538,101 @@ async def test_unreachable_slack_exits_1_naming_the_address(workdir):
     assert code == 1, bot.log[-3000:]
     assert f"127.0.0.1:{port}" in bot.log and "NEWSBOT_SLACK_API_URL" in bot.log
     assert "Traceback" not in bot.log and BOT_TOKEN not in bot.log and APP_TOKEN not in bot.log
+
+
+FEED_ARTICLE = """<!doctype html><html lang="en"><head><title>Kopi Luwak Robotics raises $12 million | Harbor Tech</title>
+<meta property="og:title" content="Kopi Luwak Robotics raises $12 million">
+<meta property="og:site_name" content="Harbor Tech">
+<meta property="article:published_time" content="2026-11-20T08:00:00Z">
+<link rel="canonical" href="{base}/2026/11/kopi-luwak-robotics"></head>
+<body><nav><a href="/">Home</a> <a href="/ai">AI</a></nav>
+<article><h1>Kopi Luwak Robotics raises $12 million</h1>
+<p>Kopi Luwak Robotics, a startup from Bandung, raised 12 million dollars to build coffee-harvesting robots.</p>
+<p>The round was led by Garuda Ventures and closed in October, the company said on Thursday.</p>
+<p>The company plans to hire forty engineers next year and to open a workshop in Surabaya.</p>
+<p>Its first robot picks ripe cherries at night, when the beans are coolest, and sorts them by colour.</p>
+</article><footer>© Harbor Tech. All rights reserved.</footer></body></html>"""
+
+FEED = """<?xml version="1.0"?><rss version="2.0"><channel><title>Harbor Tech</title><link>{base}/</link>
+<description>AI news</description><item><title>Kopi Luwak Robotics raises $12 million</title>
+<link>{base}/2026/11/kopi-luwak-robotics</link><guid>{base}/2026/11/kopi-luwak-robotics</guid>
+<pubDate>Fri, 20 Nov 2026 08:00:00 GMT</pubDate></item></channel></rss>"""
+
+
+class NewsSite:
+    """A news site on 127.0.0.1: one article, a feed with ETag support, and a feed that always fails."""
+
+    def __init__(self):
+        self.requests: list[tuple[str, str | None]] = []  # (path, If-None-Match)
+
+    async def start(self) -> NewsSite:
+        app = web.Application()
+        app.router.add_get("/feed.xml", self.feed)
+        app.router.add_get("/broken.xml", self.broken)
+        app.router.add_get("/2026/11/kopi-luwak-robotics", self.article)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        self.base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+        return self
+
+    async def feed(self, request: web.Request) -> web.Response:
+        self.requests.append((request.path, request.headers.get("If-None-Match")))
+        if request.headers.get("If-None-Match") == '"v1"':
+            return web.Response(status=304, headers={"ETag": '"v1"'})
+        body = FEED.format(base=self.base)
+        return web.Response(text=body, content_type="application/rss+xml", headers={"ETag": '"v1"'})
+
+    async def broken(self, request: web.Request) -> web.Response:
+        self.requests.append((request.path, None))
+        return web.Response(status=500, text="upstream exploded")
+
+    async def article(self, request: web.Request) -> web.Response:
+        self.requests.append((request.path, None))
+        return web.Response(text=FEED_ARTICLE.format(base=self.base), content_type="text/html")
+
+
+async def test_serve_follows_feeds_indexes_new_articles_and_reports_feed_health(workdir, slack):
+    site = await NewsSite().start()
+    good, bad = site.base + "/feed.xml", site.base + "/broken.xml"
+    async with aiohttp.ClientSession() as session:
+        bot = await start_bot(
+            workdir,
+            slack=slack,
+            NEWSBOT_FEEDS=f"{good}, {bad}",
+            NEWSBOT_FEED_INTERVAL="0.02",  # minutes: a poll every 1.2 s
+            NEWSBOT_FETCH_HOST_DELAY_SECONDS="0",
+            NEWSBOT_DATA_DIR=str(workdir / "data"),
+        )
+        try:
+            await wait_ready(bot, session)
+            body = await ask_until(
+                session, bot, slack, "Who led the funding round of Kopi Luwak Robotics?", "kopi-luwak-robotics"
+            )
+            # the citation carries the article's title, link and date, not a file name
+            text = json.dumps(body)
+            assert f"{site.base}/2026/11/kopi-luwak-robotics" in text and "Harbor Tech" in text
+            saved = list((workdir / "seeds").rglob("*kopi-luwak-robotics*"))
+            assert len(saved) == 1
+            await bot.wait_log("index updated: 1 added")
+            # later polls are conditional and cost nothing: one 304 each
+            deadline = time.monotonic() + 20
+            while sum(1 for p, tag in site.requests if p == "/feed.xml" and tag == '"v1"') < 2:
+                assert time.monotonic() < deadline, site.requests
+                await asyncio.sleep(0.2)
+            assert [p for p, _ in site.requests].count("/2026/11/kopi-luwak-robotics") == 1
+            status, ready = await bot.get(session, "/readyz")
+            ready = json.loads(ready)
+            assert status == 200, ready  # a failing feed is a detail, not an outage
+            assert ready["feeds"][good]["ok"] is True
+            assert ready["feeds"][bad]["ok"] is False and ready["feeds"][bad]["failures"] >= 1
+            assert "500" in ready["feeds"][bad]["last_error"]
+            _, metrics = await bot.get(session, "/metrics")
+            assert metric(metrics, "newsbot_feed_fetch_total", feed=good, outcome="new") == 1
+            assert metric(metrics, "newsbot_feed_fetch_total", feed=good, outcome="not_modified") >= 1
+            assert metric(metrics, "newsbot_feed_fetch_total", feed=bad, outcome="failed") >= 1
+            assert metric(metrics, "newsbot_feed_articles_added_total", feed=good) == 1
+        finally:
+            assert await stop(bot) == 0
+            await site.runner.cleanup()

@@ -10,6 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Literal
 
 import aiohttp
 import discord
@@ -17,12 +21,17 @@ import yarl
 from discord import app_commands
 from discord.gateway import DiscordWebSocket
 from discord.http import HTTPClient, Route
+from discord.utils import escape_markdown
 
 from bot.core import messages
 from bot.core.errors import ConfigError, NewsbotError
+from bot.core.models import Reply
 from bot.core.settings import Settings
-from bot.platforms.discord.render import Outgoing, render_reply
+from bot.platforms.conversation import Conversation, StoreUnavailable, answer_lang, looks_like_question, mode_text
+from bot.platforms.discord.render import CONTENT_MAX, Outgoing, buttons_view, parse_vote, render_latest, render_reply
+from bot.platforms.reply import clip, feedback_ack
 from bot.serving.dispatch import Dispatcher
+from bot.state.api import Store
 
 log = logging.getLogger("newsbot.discord")
 
@@ -33,10 +42,12 @@ PERMISSIONS = discord.Permissions(
     view_channel=True,
     send_messages=True,
     send_messages_in_threads=True,
+    create_public_threads=True,
     embed_links=True,
     read_message_history=True,
 )
 SCOPES = ("bot", "applications.commands")
+THREAD_NAME_MAX = 100
 ANSWERED_TYPES = (discord.MessageType.default, discord.MessageType.reply)
 
 
@@ -56,30 +67,97 @@ class _VoiceLibrariesMissing(logging.Filter):
 VOICE_NOISE = _VoiceLibrariesMissing()
 
 
-def intents() -> discord.Intents:
-    """Guilds (for the channel cache), guild and DM messages. No privileged intents:
-    Discord still sends the content of messages that mention the bot, and of DMs."""
+def intents(message_content: bool = False) -> discord.Intents:
+    """Guilds (for the channel cache), guild and DM messages. Without Message Content (privileged),
+    Discord still sends the content of messages that mention the bot, and of DMs; with it, the bot
+    can also answer follow-ups in its threads and channels set to "all" without a mention."""
     wanted = discord.Intents.none()
     wanted.guilds = True
     wanted.guild_messages = True
     wanted.dm_messages = True
+    wanted.message_content = message_content
     return wanted
+
+
+def _lang(interaction: discord.Interaction) -> str:
+    """The clicker's Discord language, for what the bot says about no question in particular."""
+    return "id" if str(interaction.locale).startswith("id") else "en"
+
+
+@asynccontextmanager
+async def _typing(channel) -> AsyncIterator[None]:
+    """The typing indicator while a slow answer is built; no indicator is no reason not to answer."""
+    indicator = channel.typing()
+    try:
+        await indicator.__aenter__()
+    except (discord.HTTPException, aiohttp.ClientError, OSError):
+        indicator = None
+    try:
+        yield
+    finally:
+        if indicator is not None:
+            await indicator.__aexit__(None, None, None)
+
+
+def _view(out: Outgoing) -> discord.ui.View | None:
+    """The 👍 / 👎 buttons. Stopped before sending, so discord.py keeps no copy in memory: a click
+    reaches `on_interaction` on any replica, also after a restart."""
+    view = buttons_view(out.buttons)
+    if view is not None:
+        view.stop()
+    return view
+
+
+@dataclass(frozen=True)
+class _Turn:
+    """A message the bot will answer: the question, the thread it continues (if any), its history."""
+
+    question: str
+    thread: str | None = None  # the store's key for the conversation it continues
+    history: tuple[str, ...] = ()
+    in_thread: bool = False  # asked inside a Discord thread: answers stay there
+    quiet: bool = False  # nobody addressed the bot (a channel set to "all"): only an answer is sent
 
 
 class _Newsbot:
     """The behaviour, shared by the plain and the auto-sharded client."""
 
-    def __init__(self, settings: Settings, dispatcher: Dispatcher, **options) -> None:
+    def __init__(
+        self, settings: Settings, dispatcher: Dispatcher, store: Store | None = None, feed_health=None, **options
+    ) -> None:
         super().__init__(**options)  # type: ignore[call-arg]
         self.settings = settings
         self.dispatcher = dispatcher
+        self.conversation = Conversation(PLATFORM, dispatcher, store, feed_health=feed_health)
         self.tree = app_commands.CommandTree(self)  # type: ignore[arg-type]
         self.tree.on_error = self._on_command_error  # type: ignore[method-assign]
 
         @self.tree.command(name="ask", description=messages.DISCORD_ASK_DESCRIPTION)
-        @app_commands.describe(question=messages.DISCORD_ASK_QUESTION)
-        async def ask(interaction: discord.Interaction, question: str) -> None:
-            await self.answer_interaction(interaction, question)
+        @app_commands.describe(question=messages.DISCORD_ASK_QUESTION, private=messages.DISCORD_PRIVATE_OPTION)
+        async def ask(interaction: discord.Interaction, question: str, private: bool = False) -> None:
+            await self.answer_interaction(interaction, question, private=private)
+
+        @self.tree.command(name="latest", description=messages.DISCORD_LATEST_DESCRIPTION)
+        async def latest(interaction: discord.Interaction) -> None:
+            out = render_latest(self.dispatcher.latest(), _lang(interaction))
+            await interaction.response.send_message(**_payload(out), ephemeral=True)
+
+        admin = app_commands.Group(
+            name="newsbot",
+            description=messages.DISCORD_ADMIN_DESCRIPTION,
+            default_permissions=discord.Permissions(manage_guild=True),
+            guild_only=True,
+        )
+
+        @admin.command(name="mode", description=messages.DISCORD_MODE_DESCRIPTION)
+        async def mode(interaction: discord.Interaction, mode: Literal["mention", "all"]) -> None:
+            await self.admin_command(interaction, mode)
+
+        @admin.command(name="status", description=messages.DISCORD_STATUS_DESCRIPTION)
+        async def status(interaction: discord.Interaction) -> None:
+            await self.admin_command(interaction, None)
+
+        self.tree.add_command(admin)
 
     # start-up
 
@@ -101,14 +179,12 @@ class _Newsbot:
     async def on_ready(self) -> None:
         log.info("connected to Discord as %s in %d server(s)", self.user, len(self.guilds))  # type: ignore[attr-defined]
 
-    # mentions and DMs
+    # mentions, DMs, follow-ups and channels set to "all"
 
     def question_in(self, message: discord.Message) -> str | None:
         """The question a message asks the bot, or None if it is not addressed to the bot."""
         me = self.user  # type: ignore[attr-defined]
-        if me is None or message.author.bot or message.webhook_id or message.author.id == me.id:
-            return None
-        if message.type not in ANSWERED_TYPES:
+        if not self._answerable(message):
             return None
         # not `message.guild is None`: that is also true in a server missing from the cache
         is_dm = isinstance(message.channel, discord.DMChannel)
@@ -116,41 +192,91 @@ class _Newsbot:
             return None
         return re.sub(rf"<@!?{me.id}>", " ", message.content).strip()
 
-    async def on_message(self, message: discord.Message) -> None:
+    def _answerable(self, message: discord.Message) -> bool:
+        me = self.user  # type: ignore[attr-defined]
+        if me is None or message.author.bot or message.webhook_id or message.author.id == me.id:
+            return False
+        return message.type in ANSWERED_TYPES
+
+    async def turn_in(self, message: discord.Message) -> _Turn | None:
+        """What the bot answers in a message: a question addressed to it (a mention, a DM), a
+        follow-up in one of its threads or to one of its answers, or a question in a channel set to "all"."""
         question = self.question_in(message)
-        if question is None:
+        conversation = self.conversation
+        if question is None and (not conversation.remembers or not self._answerable(message)):
+            return None
+        text = question if question is not None else message.content.strip()
+        if question is None and not looks_like_question(text):
+            return None
+        reference = message.reference.message_id if message.reference else None
+        for key, in_thread in ((str(message.channel.id), True), (str(reference) if reference else None, False)):
+            history = await conversation.history(key)
+            if history:
+                return _Turn(text, key, history, in_thread=in_thread)
+        if question is not None:
+            return _Turn(question)  # in a thread not its own, follow-ups are replies to the answer
+        if message.guild is not None and await conversation.mode(str(message.channel.id)) == "all":
+            return _Turn(text, quiet=True)
+        return None
+
+    async def on_message(self, message: discord.Message) -> None:
+        turn = await self.turn_in(message)
+        if turn is None:
             return
+        if turn.quiet:
+            reply = await self.conversation.ask(str(message.author.id), turn.question)
+            if reply.kind != "answered":
+                return  # nobody asked the bot: stay quiet unless it has an answer
+        else:
+            async with _typing(message.channel):
+                reply = await self.conversation.ask(str(message.author.id), turn.question, turn.history)
+        sent = await self._reply_to(message, turn.question, reply)
+        if turn.in_thread:
+            await self.conversation.remember(turn.thread, turn.question, reply)
+        elif sent is not None and reply.kind == "answered" and self.conversation.remembers:
+            # remembered first: once the thread shows, it can be followed up
+            await self.conversation.remember(str(sent.id), turn.question, reply, earlier=turn.history)
+            await self._open_thread(sent, message.channel, turn.question)
+
+    async def _reply_to(self, message: discord.Message, question: str, reply: Reply) -> discord.Message | None:
         try:
-            await message.channel.typing()
-        except discord.HTTPException:
-            pass  # no typing indicator is no reason not to answer
-        reply = await self.dispatcher.ask(PLATFORM, str(message.author.id), question)
-        try:
-            out = self._render(reply)
+            answer_id = await self.conversation.answer_id(question, reply)
+            out = self._render(reply, answer_id)
         except Exception:
             log.exception("could not render the answer")
-            out = Outgoing(content=messages.APOLOGY)
+            out = Outgoing(content=messages.say("APOLOGY", reply.lang))
         try:
             # NO_MENTIONS also keeps the reply from pinging the asker (replied_user=False)
-            await message.reply(content=out.content, embed=out.embed, allowed_mentions=NO_MENTIONS)
+            return await message.reply(**_payload(out))
         except discord.HTTPException:
             log.exception("could not send the answer to channel %s", message.channel.id)
+            return None
+
+    async def _open_thread(self, answer: discord.Message, channel, question: str) -> None:
+        """A thread on the answer, for follow-ups, where the channel allows one; else follow-ups are
+        replies to the answer. (A thread started on a message has the message's id: the same key.)"""
+        if not isinstance(channel, discord.TextChannel):
+            return
+        try:
+            await answer.create_thread(name=clip(" ".join(question.split()), THREAD_NAME_MAX) or "newsbot")
+        except (discord.HTTPException, ValueError) as exc:
+            log.info("could not open a thread on an answer in channel %s: %s", channel.id, exc)
 
     # /ask
 
-    async def answer_interaction(self, interaction: discord.Interaction, question: str) -> None:
-        await interaction.response.defer(thinking=True)  # within Discord's 3 seconds, before any work
+    async def answer_interaction(self, interaction: discord.Interaction, question: str, private: bool = False) -> None:
+        # within Discord's 3 seconds, before any work
+        await interaction.response.defer(thinking=True, ephemeral=private)
         reply = await self.dispatcher.ask(PLATFORM, str(interaction.user.id), question)
-        out = self._render(reply)
-        if out.private:
-            await self._send_private(interaction, out.content or messages.APOLOGY)
+        answer_id = await self.conversation.answer_id(question, reply)
+        out = self._render(reply, answer_id)
+        if out.private and not private:
+            await self._send_private(interaction, out.content or messages.say("APOLOGY", reply.lang))
             return
-        kwargs: dict = {"allowed_mentions": NO_MENTIONS}
-        if out.content:
-            kwargs["content"] = out.content
-        if out.embed:
-            kwargs["embed"] = out.embed
-        await interaction.followup.send(**kwargs)
+        sent = await interaction.followup.send(**_payload(out), ephemeral=private, wait=True)
+        if not private and reply.kind == "answered" and self.conversation.remembers:
+            await self.conversation.remember(str(sent.id), question, reply)
+            await self._open_thread(sent, interaction.channel, question)
 
     async def _send_private(self, interaction: discord.Interaction, text: str) -> None:
         """An ephemeral follow-up. The first follow-up after a public defer would replace
@@ -162,7 +288,7 @@ class _Newsbot:
         await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     async def _on_command_error(self, interaction: discord.Interaction, error: Exception) -> None:
-        log.error("/ask failed", exc_info=error)
+        log.error("a slash command failed", exc_info=error)
         try:
             if interaction.response.is_done():
                 await self._send_private(interaction, messages.APOLOGY)
@@ -171,8 +297,66 @@ class _Newsbot:
         except discord.HTTPException:
             log.exception("could not send the apology")
 
-    def _render(self, reply) -> Outgoing:
-        return render_reply(reply, max_question_chars=self.settings.max_question_chars)
+    # /newsbot mode, /newsbot status
+
+    async def admin_command(self, interaction: discord.Interaction, mode: str | None) -> None:
+        """Checked here, not only by Discord's default permissions (a server can override those)."""
+        lang = _lang(interaction)
+        if interaction.guild_id is None or not interaction.permissions.manage_guild:
+            text = messages.say("ADMIN_ONLY_DISCORD", lang)
+            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        conversation, channel = self.conversation, str(interaction.channel_id)
+        lines = []
+        if mode is not None:
+            try:
+                await conversation.set_mode(channel, mode)  # type: ignore[arg-type]
+                lines.append(mode_text(mode, lang, changed=True))  # type: ignore[arg-type]
+            except StoreUnavailable:
+                lines.append(messages.say("STATE_UNAVAILABLE" if conversation.remembers else "NO_STORE", lang))
+        elif conversation.remembers:
+            lines.append(mode_text(await conversation.mode(channel), lang))
+        lines.extend(escape_markdown(line) for line in conversation.status_lines(lang))  # feed links and errors
+        text = clip("\n".join(lines), CONTENT_MAX)
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    # 👍 / 👎
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """A click on a vote button: recorded once per user per answer, thanked privately."""
+        if interaction.type != discord.InteractionType.component:
+            return
+        parsed = parse_vote((interaction.data or {}).get("custom_id"))
+        if parsed is None:
+            return
+        verdict, answer_id = parsed
+        lang = answer_lang(answer_id)
+        try:
+            known, changed = await self.conversation.vote(str(interaction.user.id), answer_id, verdict)
+            text = feedback_ack(verdict, lang, changed=changed, known=known)
+        except StoreUnavailable:
+            text = messages.say("STATE_UNAVAILABLE", lang)
+        try:
+            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException:
+            log.exception("could not acknowledge a vote")
+
+    def _render(self, reply: Reply, answer_id: str | None = None) -> Outgoing:
+        return render_reply(reply, max_question_chars=self.settings.max_question_chars, answer_id=answer_id)
+
+
+def _payload(out: Outgoing) -> dict:
+    """The keyword arguments that send an Outgoing (its text, embed and buttons), pinging no one."""
+    kwargs: dict = {"allowed_mentions": NO_MENTIONS}
+    if out.content:
+        kwargs["content"] = out.content
+    if out.embed:
+        kwargs["embed"] = out.embed
+    view = _view(out)
+    if view is not None:
+        kwargs["view"] = view
+    return kwargs
 
 
 class NewsbotClient(_Newsbot, discord.Client):
@@ -193,14 +377,22 @@ def apply_addresses(settings: Settings) -> None:
         DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
 
 
-def create_client(settings: Settings, dispatcher: Dispatcher) -> discord.Client:
-    """A client ready for `run_discord`: auto-sharded when NEWSBOT_DISCORD_SHARD_COUNT is set."""
+def create_client(
+    settings: Settings, dispatcher: Dispatcher, store: Store | None = None, feed_health=None
+) -> discord.Client:
+    """A client ready for `run_discord`: auto-sharded when NEWSBOT_DISCORD_SHARD_COUNT is set.
+
+    With `store` (bot.state), threads, votes and channel modes are remembered and the client asks
+    for Message Content (falling back without it, see `run_discord`); `feed_health`
+    (FeedPoller.health) adds the feeds to `/newsbot status`."""
     apply_addresses(settings)
     logging.getLogger("discord.client").addFilter(VOICE_NOISE)  # once: a logger keeps one copy of a filter
-    options = {"intents": intents(), "allowed_mentions": NO_MENTIONS, "max_messages": None}
+    options = {"intents": intents(store is not None), "allowed_mentions": NO_MENTIONS, "max_messages": None}
     if settings.discord_shard_count:
-        return ShardedNewsbotClient(settings, dispatcher, shard_count=settings.discord_shard_count, **options)
-    return NewsbotClient(settings, dispatcher, **options)
+        return ShardedNewsbotClient(
+            settings, dispatcher, store, feed_health, shard_count=settings.discord_shard_count, **options
+        )
+    return NewsbotClient(settings, dispatcher, store, feed_health, **options)
 
 
 def _token(settings: Settings) -> str:
@@ -223,7 +415,17 @@ async def run_discord(client: discord.Client, settings: Settings) -> None:
         except (aiohttp.ClientConnectionError, OSError) as exc:
             raise NewsbotError(messages.DISCORD_UNREACHABLE.format(url=Route.BASE, detail=exc)) from None
         try:
-            await client.connect(reconnect=True)
+            try:
+                await client.connect(reconnect=True)
+            except discord.PrivilegedIntentsRequired:
+                if not client.intents.message_content:
+                    raise
+                log.warning(messages.DISCORD_NO_MESSAGE_CONTENT)
+                # discord.py reads the intents for each IDENTIFY from its connection state
+                client._connection._intents.message_content = False
+                await client.connect(reconnect=True)
+        except discord.PrivilegedIntentsRequired:
+            raise ConfigError(messages.DISCORD_GATEWAY_CLOSED.format(code=4014, detail="disallowed intents")) from None
         except discord.ConnectionClosed as exc:
             if exc.code == 4004:  # authentication failed
                 raise ConfigError(messages.DISCORD_TOKEN_INVALID) from None

@@ -15,7 +15,9 @@ Rendering (escaping, Block Kit limits) is in `render`.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
@@ -41,8 +43,29 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.core import messages
 from bot.core.errors import ConfigError, NewsbotError
 from bot.core.models import Answer, Reply
-from bot.platforms.slack.render import clean_question, is_public, render_reply, render_text
+from bot.platforms.conversation import (
+    MODES,
+    Conversation,
+    FeedHealth,
+    StoreUnavailable,
+    answer_lang,
+    looks_like_question,
+    mode_text,
+)
+from bot.platforms.reply import feedback_ack
+from bot.platforms.slack.render import (
+    clean_question,
+    context,
+    escape,
+    is_public,
+    parse_vote,
+    render_latest,
+    render_reply,
+    render_text,
+    section,
+)
 from bot.serving.dispatch import Dispatcher
+from bot.state.api import Store
 
 log = logging.getLogger("newsbot.slack")
 
@@ -94,9 +117,10 @@ def _bolt_app(settings) -> AsyncApp:
 
 
 class FirstTime(Protocol):
-    """What the edge needs from a de-duplication store (a shared one can replace SeenKeys)."""
+    """What the edge needs from a de-duplication store: `SeenKeys`, or `StoreSeen` shared by replicas.
+    `first_time` may return a bool or an awaitable of one."""
 
-    def first_time(self, key: str) -> bool: ...
+    def first_time(self, key: str): ...
 
 
 class SeenKeys:
@@ -122,6 +146,25 @@ class SeenKeys:
         return True
 
 
+class StoreSeen:
+    """Keys taken by any replica, in the shared store: a retry landing on another replica is still
+    answered once. If the store fails, this process's own memory decides (and the failure is logged)."""
+
+    def __init__(self, store: Store, ttl: float = 3600.0):
+        self.store = store
+        self.ttl = ttl
+        self._fallback = SeenKeys(ttl=ttl)
+
+    async def first_time(self, key: str) -> bool:
+        try:
+            first = await asyncio.to_thread(self.store.first_time, key, self.ttl)
+        except Exception:
+            log.exception("the shared store could not check a Slack request; checking in this process")
+            return self._fallback.first_time(key)
+        self._fallback.first_time(key)
+        return first
+
+
 def _once_keys(req: AsyncBoltRequest, body: dict) -> list[tuple[str, str]]:
     """What makes a request one already taken: its signature (HTTP mode), its event id."""
     keys = []
@@ -139,7 +182,10 @@ def _once_only(seen: FirstTime):
 
     async def once_only(req: AsyncBoltRequest, body: dict, next_) -> BoltResponse | None:
         for what, key in _once_keys(req, body):
-            if not seen.first_time(key):
+            first = seen.first_time(key)
+            if inspect.isawaitable(first):
+                first = await first
+            if not first:
                 log.info("skipped %s", what)
                 return BoltResponse(status=200, body="")
         await next_()
@@ -151,42 +197,77 @@ def _once_only(seen: FirstTime):
 # ---------------------------------------------------------------- answering
 
 
-Send = Callable[[dict, Reply], Awaitable[None]]
+# Sends one message; returns where a follow-up to it would come from (a thread key) when that is
+# only known once it is posted, else None.
+Send = Callable[[dict, Reply], Awaitable[str | None]]
+
+
+def thread_key(channel: str, thread_ts: str) -> str:
+    return f"{channel}:{thread_ts}"
 
 
 class _Answerer:
-    """One question in, one message out, an apology if anything on the way fails."""
+    """One question in, one message out, an apology if anything on the way fails.
 
-    def __init__(self, settings, dispatcher: Dispatcher):
+    With a store, the question is searched with its thread's earlier questions, the answer gets
+    👍 / 👎 buttons, and the turn is remembered for the thread's next question."""
+
+    def __init__(self, settings, conversation: Conversation):
         self.settings = settings
-        self.dispatcher = dispatcher
+        self.conversation = conversation
 
-    async def __call__(self, user: str, question: str, send: Send, *, echo: bool) -> None:
+    async def __call__(
+        self,
+        user: str,
+        question: str,
+        send: Send,
+        *,
+        echo: bool,
+        thread: str | None = None,
+        history: tuple[str, ...] | None = None,
+        quiet: bool = False,
+    ) -> None:
+        """`thread`: the key the answer's follow-ups will come with, if known before sending.
+        `quiet`: nobody addressed the bot (a channel set to "all"), so only an answer is sent."""
+        conversation = self.conversation
         try:
-            reply = await self.dispatcher.ask(PLATFORM, user, question)
-            message = self.render(reply, question, echo=echo)
+            if history is None:
+                history = await conversation.history(thread)
+            reply = await conversation.ask(user, question, history)
+            if quiet and reply.kind != "answered":
+                return
+            answer_id = await conversation.answer_id(question, reply)
+            message = self.render(reply, question, echo=echo, answer_id=answer_id)
         except Exception:
             log.exception("could not answer a Slack question")
             reply, message = Reply("error"), render_text(messages.APOLOGY)
-        await self.deliver(send, message, reply)
+        if thread:  # remembered first: once the answer shows, its thread can be followed up
+            await conversation.remember(thread, question, reply)
+        posted = await self.deliver(send, message, reply)
+        if not thread:
+            await conversation.remember(posted, question, reply)
 
-    def render(self, reply: Reply, question: str, *, echo: bool = False) -> dict:
+    def render(self, reply: Reply, question: str, *, echo: bool = False, answer_id: str | None = None) -> dict:
         return render_reply(
-            reply, question=question, max_question_chars=self.settings.max_question_chars, echo_question=echo
+            reply,
+            question=question,
+            max_question_chars=self.settings.max_question_chars,
+            echo_question=echo,
+            answer_id=answer_id,
         )
 
-    async def deliver(self, send: Send, message: dict, reply: Reply) -> None:
+    async def deliver(self, send: Send, message: dict, reply: Reply) -> str | None:
         """Send the message; if that fails, try the apology once."""
         try:
-            await send(message, reply)
-            return
+            return await send(message, reply)
         except Exception:
             log.exception("could not deliver a Slack reply (%s)", reply.kind)
         if reply.kind != "error":
             try:
-                await send(render_text(messages.APOLOGY), Reply("error"))
+                await send(render_text(messages.say("APOLOGY", reply.lang)), Reply("error", lang=reply.lang))
             except Exception:
                 log.exception("could not deliver the apology either")
+        return None
 
 
 def _to_response_url(url: str, *, always_ephemeral: bool) -> Send:
@@ -198,6 +279,28 @@ def _to_response_url(url: str, *, always_ephemeral: bool) -> Send:
         resp = await webhook.send_dict(dict(message, response_type="in_channel" if public else "ephemeral"))
         if resp.status_code != 200:
             raise RuntimeError(f"response_url answered {resp.status_code}: {resp.body[:200]}")
+
+    return send
+
+
+# chat.postMessage errors that mean "the bot cannot post here": the response_url still can.
+_CANNOT_POST = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
+
+
+def _to_channel(client: AsyncWebClient, channel: str, fallback: Send) -> Send:
+    """A slash command's public answer as the bot's own message, so that it opens a thread
+    (its ts is the thread's key); where the bot cannot post, and for the rest, the response_url."""
+
+    async def send(message: dict, reply: Reply) -> str | None:
+        if is_public(reply):
+            try:
+                resp = await client.chat_postMessage(channel=channel, **message)
+                return thread_key(channel, resp["ts"])
+            except SlackApiError as exc:
+                if exc.response.get("error") not in _CANNOT_POST:
+                    raise
+                log.info("cannot post in %s (%s); answering at the response_url", channel, exc.response["error"])
+        return await fallback(message, reply)
 
     return send
 
@@ -217,15 +320,29 @@ def _to_conversation(client: AsyncWebClient, event: dict, thread_ts: str | None,
 
 # ---------------------------------------------------------------- listeners
 
+_LATEST_WORDS = {"latest", "terbaru"}
+_ADMIN = re.compile(r"(mode|status)(?:\s+(\S+))?", re.IGNORECASE)
+
 
 def _listen_to_the_command(app: AsyncApp, settings, answer: _Answerer) -> None:
-    """The slash command: acknowledged at once (with a usage hint if empty), answered at its response_url."""
+    """The slash command: acknowledged at once (with a usage hint if empty), answered at its
+    response_url (or, with a store, in a message of the bot's own that opens a thread).
+    `/ask latest`, `/ask status` and `/ask mode all|mention` (admins) are answered to the asker alone."""
+    conversation = answer.conversation
 
     @app.command(settings.slack_command)
-    async def on_command(ack, command: dict) -> None:
+    async def on_command(ack, command: dict, client: AsyncWebClient) -> None:
         question = clean_question(command.get("text", ""))
         if not question:
             await ack(text=messages.USAGE_SLASH.format(command=settings.slack_command), response_type="ephemeral")
+            return
+        if question.casefold() in _LATEST_WORDS:
+            lang = "id" if question.casefold() == "terbaru" else "en"
+            await ack(response_type="ephemeral", **render_latest(conversation.dispatcher.latest(), lang))
+            return
+        if admin := _ADMIN.fullmatch(question):
+            await ack()
+            await _admin_command(settings, conversation, command, admin.group(1).lower(), admin.group(2))
             return
         await ack()
         url = command.get("response_url")
@@ -233,50 +350,167 @@ def _listen_to_the_command(app: AsyncApp, settings, answer: _Answerer) -> None:
             log.error("slash command without a response_url; cannot answer")
             return
         send = _to_response_url(url, always_ephemeral=settings.slack_ephemeral)
+        channel = command.get("channel_id")
+        if conversation.remembers and channel and not settings.slack_ephemeral:
+            send = _to_channel(client, channel, send)
         await answer(command.get("user_id", ""), question, send, echo=True)
 
 
-def _listen_to_conversations(app: AsyncApp, answer: _Answerer) -> None:
-    """Mentions in a channel (answered in their thread) and direct messages to the bot."""
+async def _admin_command(settings, conversation: Conversation, command: dict, verb: str, arg: str | None) -> None:
+    """`status` for anyone; `mode` shown to anyone, changed only by a user in NEWSBOT_SLACK_ADMINS."""
+    lang, channel = "en", command.get("channel_id", "")
+    lines: list[str] = []
+    if verb == "mode" and arg is not None:
+        if command.get("user_id") not in settings.slack_admins:
+            lines = [messages.say("ADMIN_ONLY_SLACK", lang)]
+        elif arg.lower() not in MODES:
+            lines = [messages.say("SLACK_ADMIN_USAGE", lang).format(command=settings.slack_command)]
+        elif not conversation.remembers:
+            lines = [messages.say("NO_STORE", lang)]
+        else:
+            try:
+                await conversation.set_mode(channel, arg.lower())
+                lines = [mode_text(arg.lower(), lang, changed=True), *conversation.status_lines(lang)]
+            except StoreUnavailable:
+                lines = [messages.say("STATE_UNAVAILABLE", lang)]
+    if not lines:
+        if conversation.remembers:
+            lines.append(mode_text(await conversation.mode(channel), lang))
+        lines.extend(conversation.status_lines(lang))
+    url = command.get("response_url")
+    if url:
+        send = _to_response_url(url, always_ephemeral=True)
+        try:
+            await send({"text": escape("\n".join(lines))}, Reply("error"))
+        except Exception:
+            log.exception("could not answer a Slack admin command")
 
-    async def reply_to(client, event: dict, bot_user_id: str | None, thread_ts: str | None, *, direct: bool) -> None:
+
+def _listen_to_conversations(app: AsyncApp, answer: _Answerer) -> None:
+    """Mentions in a channel (answered in their thread), direct messages to the bot, and, with a
+    store, follow-ups in the bot's threads and questions in channels set to "all" (no mention needed)."""
+    conversation = answer.conversation
+
+    async def reply_to(
+        client, event: dict, bot_user_id: str | None, thread_ts: str | None, *, direct: bool, **options
+    ) -> None:
         question = clean_question(event.get("text", ""), bot_user_id)
         send = _to_conversation(client, event, thread_ts, direct=direct)
         if not question:
             empty = Reply("declined", Answer("", False, reason="empty"))
             await answer.deliver(send, answer.render(empty, ""), empty)
             return
-        await answer(event.get("user", ""), question, send, echo=False)
+        await answer(event.get("user", ""), question, send, echo=False, **options)
 
     @app.event("app_mention")
     async def on_mention(event: dict, context, client: AsyncWebClient) -> None:
         if event.get("bot_id") or event.get("subtype"):
             return
         thread_ts = event.get("thread_ts") or event.get("ts")
-        await reply_to(client, event, context.bot_user_id, thread_ts, direct=False)
+        thread = thread_key(event["channel"], thread_ts) if thread_ts else None
+        await reply_to(client, event, context.bot_user_id, thread_ts, direct=False, thread=thread)
 
     @app.event("message")
     async def on_message(event: dict, context, client: AsyncWebClient) -> None:
-        if event.get("channel_type") != "im":
-            return  # channel messages arrive as app_mention
         if event.get("subtype") or event.get("bot_id"):
             return  # edits, joins, bots (this one included)
         if not event.get("user") or event.get("user") == context.bot_user_id:
             return
-        await reply_to(client, event, context.bot_user_id, event.get("thread_ts"), direct=True)
+        if event.get("channel_type") == "im":
+            await reply_to(client, event, context.bot_user_id, event.get("thread_ts"), direct=True)
+            return
+        text = event.get("text", "")
+        if not conversation.remembers or f"<@{context.bot_user_id}" in text:
+            return  # a mention arrives as app_mention too, and is answered there
+        question = clean_question(text, context.bot_user_id)
+        if not looks_like_question(question):
+            return
+        channel, thread_ts = event.get("channel", ""), event.get("thread_ts")
+        if thread_ts:  # a follow-up, if this is one of the bot's threads
+            thread = thread_key(channel, thread_ts)
+            history = await conversation.history(thread)
+            if history:
+                await reply_to(client, event, None, thread_ts, direct=False, thread=thread, history=history)
+        elif await conversation.mode(channel) == "all":
+            ts = event.get("ts", "")
+            await reply_to(client, event, None, ts, direct=False, thread=thread_key(channel, ts), quiet=True)
+
+
+def _listen_to_votes(app: AsyncApp, conversation: Conversation) -> None:
+    """👍 / 👎 clicks: recorded once per user per answer (a second click changes the verdict),
+    acknowledged to the clicker alone."""
+
+    @app.action(re.compile(r"newsbot_vote_(up|down)"))
+    async def on_vote(ack, body: dict, action: dict, respond, client: AsyncWebClient) -> None:
+        await ack()
+        parsed = parse_vote(action.get("action_id"), action.get("value"))
+        user = (body.get("user") or {}).get("id", "")
+        if parsed is None or not user:
+            return
+        verdict, answer_id = parsed
+        lang = answer_lang(answer_id)
+        try:
+            known, changed = await conversation.vote(user, answer_id, verdict)
+            text = feedback_ack(verdict, lang, changed=changed, known=known)
+        except StoreUnavailable:
+            text = messages.say("STATE_UNAVAILABLE", lang)
+        try:
+            if body.get("response_url"):
+                await respond(text=text, response_type="ephemeral", replace_original=False)
+            else:
+                channel = (body.get("channel") or {}).get("id")
+                thread_ts = (body.get("message") or {}).get("thread_ts")
+                await client.chat_postEphemeral(channel=channel, user=user, text=text, thread_ts=thread_ts)
+        except Exception:
+            log.exception("could not acknowledge a vote")
+
+
+def _home_view(settings, conversation: Conversation) -> dict:
+    """The App Home tab: how to ask, and what the archive holds, in both languages the bot speaks."""
+    blocks: list[dict] = []
+    for lang in ("en", "id"):
+        if blocks:
+            blocks.append({"type": "divider"})
+        blocks.append({"type": "header", "text": {"type": "plain_text", "text": messages.say("HOME_HEADING", lang)}})
+        blocks.append(section(messages.say("HOME_HOW", lang).format(command=settings.slack_command)))
+        blocks.append(context(*(escape(line) for line in conversation.status_lines(lang)[:10])))
+    return {"type": "home", "blocks": blocks}
+
+
+def _listen_to_home(app: AsyncApp, settings, conversation: Conversation) -> None:
+    @app.event("app_home_opened")
+    async def on_home(event: dict, client: AsyncWebClient) -> None:
+        if event.get("tab", "home") != "home" or not event.get("user"):
+            return
+        await client.views_publish(user_id=event["user"], view=_home_view(settings, conversation))
 
 
 async def _log_listener_error(error: Exception) -> None:
     log.error("unhandled error in a Slack listener", exc_info=error)
 
 
-def create_app(settings, dispatcher: Dispatcher, *, seen: FirstTime | None = None) -> AsyncApp:
-    """The Bolt app: its Web API client, the once-only middleware, and the listeners."""
+def create_app(
+    settings,
+    dispatcher: Dispatcher,
+    *,
+    seen: FirstTime | None = None,
+    store: Store | None = None,
+    feed_health: FeedHealth | None = None,
+) -> AsyncApp:
+    """The Bolt app: its Web API client, the once-only middleware, and the listeners.
+
+    With `store` (bot.state), threads, votes and channel modes are remembered and retries are
+    recognised by every replica; `feed_health` (FeedPoller.health) adds the feeds to the status."""
     app = _bolt_app(settings)
-    answer = _Answerer(settings, dispatcher)
-    app.middleware(_once_only(seen if seen is not None else SeenKeys()))
+    conversation = Conversation(PLATFORM, dispatcher, store, feed_health=feed_health)
+    answer = _Answerer(settings, conversation)
+    if seen is None:
+        seen = StoreSeen(store) if store is not None else SeenKeys()
+    app.middleware(_once_only(seen))
     _listen_to_the_command(app, settings, answer)
     _listen_to_conversations(app, answer)
+    _listen_to_votes(app, conversation)
+    _listen_to_home(app, settings, conversation)
     app.error(_log_listener_error)
     return app
 

@@ -10,6 +10,12 @@ Slack's rules live here and nowhere else:
   never cut: a sentence, a title or a file name may be shortened with an ellipsis, but a
   sentence's `[n]` marker and its source line always survive, and if anything has to go,
   whole citations go, with a note saying so.
+- A source with a checked http(s) link is `<url|title>`: the link has `|`, `<`, `>` percent-
+  encoded and `&` escaped, the title is escaped and its `|` (which would end the link's
+  text) replaced by a look-alike.
+- An answer with an answer id ends in an `actions` block with 👍 and 👎 buttons
+  (`block_id` "newsbot_feedback", `action_id` "newsbot_vote_up"/"newsbot_vote_down",
+  `value` the answer id); `parse_vote` reads a click back.
 """
 
 from __future__ import annotations
@@ -19,15 +25,22 @@ import re
 from collections.abc import Sequence
 
 from bot.core import messages
-from bot.core.models import Answer, Citation, Reply
+from bot.core.models import Answer, Citation, Reply, SourceInfo
 from bot.platforms import reply as reply_layer
+from bot.platforms.reply import VOTE_EMOJI, Citable, Verdict, check_answer_id
 
 MAX_TEXT = 3000  # characters in one text object
 SHORT_MAX = 300  # the short answer line
 MAX_BLOCKS = 50  # blocks in one message
 MAX_CONTEXT_ELEMENTS = 10  # elements in one context block
 MAX_SOURCE_NAME = 300  # characters of a file name shown (file systems allow 255 bytes)
+MAX_TITLE = 300  # characters of an article title in a source line
+MAX_URL = 1000  # a longer link is left out (title and file name shown): it would crowd out the citations
 ELLIPSIS = "…"
+PIPE_LOOKALIKE = "\u2223"  # "∣": a `|` in a link's text would end it
+
+FEEDBACK_BLOCK_ID = "newsbot_feedback"
+VOTE_ACTIONS: dict[str, Verdict] = {"newsbot_vote_up": "up", "newsbot_vote_down": "down"}
 
 _ESCAPED_WIDTH = {"&": len("&amp;"), "<": len("&lt;"), ">": len("&gt;")}
 _MARKUP = re.compile(r"<([^<>]*)>")
@@ -102,17 +115,42 @@ def _citation_line(citation: Citation) -> str:
     return escape_truncated(sentence, MAX_TEXT - len(marker)) + marker
 
 
-def _source_lines(citations: Sequence[Citation]) -> list[str]:
-    """One line per cited file, in order of first citation: `[1] [3] `file` — title`."""
-    lines = []
-    for group in reply_layer.group_sources(citations):
-        markers = " ".join(f"[{r}]" for r in group.ranks)
-        name = escape_truncated(group.source.replace("`", "'"), MAX_SOURCE_NAME)
-        head = f"{markers} `{name}`"
-        if group.title:
-            head += " — " + escape_truncated(group.title, max(MAX_TEXT - len(head) - 3, 0))
-        lines.append(head)
-    return lines
+def slack_url(url: str) -> str:
+    """A checked link made safe inside `<...|...>`."""
+    for ch in "|<> ":
+        url = url.replace(ch, f"%{ord(ch):02X}")
+    return url.replace("&", "&amp;")
+
+
+def link(url: str, label: str, limit: int = MAX_TITLE) -> str:
+    """`<url|label>`, the label escaped and cut to `limit` characters; `url` from `reply.safe_url`."""
+    text = escape_truncated(label.replace("|", PIPE_LOOKALIKE), limit)
+    return f"<{slack_url(url)}|{text}>"
+
+
+def source_line(head: str, item: Citable, lang: str, limit: int = MAX_TEXT) -> str:
+    """`head` (markers or a bullet), then the article: `<url|title> — site, date` when it has a link
+    that fits, else `` `file` — title — site, date ``. At most `limit` characters; a link is never cut."""
+    meta = escape(reply_layer.source_meta(item, lang))
+    tail = f" — {meta}" if meta else ""
+    url = reply_layer.safe_url(item.url)
+    if url and len(slack_url(url)) <= MAX_URL:
+        room = min(MAX_TITLE, limit - len(head) - len(tail) - len(slack_url(url)) - 4)
+        if room >= 10:
+            return f"{head} {link(url, reply_layer.link_label(item), room)}{tail}"
+    name = escape_truncated(item.source.replace("`", "'"), MAX_SOURCE_NAME)
+    line = f"{head} `{name}`"
+    title = reply_layer.one_line(item.title)
+    if title:
+        room = min(MAX_TITLE, limit - len(line) - len(tail) - 3)
+        if room >= 10:
+            line += " — " + escape_truncated(title, room)
+    return line + tail if len(line) + len(tail) <= limit else line
+
+
+def _source_lines(citations: Sequence[Citation], lang: str = "en") -> list[str]:
+    """One line per cited file, in order of first citation: `[1] [3] <url|title> — site, date`."""
+    return [source_line(" ".join(f"[{r}]" for r in g.ranks), g, lang) for g in reply_layer.group_sources(citations)]
 
 
 def _pack(lines: Sequence[str], limit: int = MAX_TEXT, sep: str = "\n") -> list[str]:
@@ -138,6 +176,7 @@ def _answer_blocks(
     dropped: int,
     lead: str | None = None,
     lang: str = "en",
+    max_blocks: int = MAX_BLOCKS,
 ) -> list[dict]:
     """The echo, the short answer, the cited sentences (`lines`, one per citation), the sources, what was dropped."""
     blocks: list[dict] = []
@@ -146,10 +185,10 @@ def _answer_blocks(
     if lead:
         blocks.append(section(lead))
     blocks.extend(section(t) for t in _pack(lines))
-    sources = _source_lines(citations)
+    sources = _source_lines(citations, lang)
     heading = f"*{messages.say('SOURCES_HEADING', lang)}*"
     # One context line per source while that fits, else up to 10 sources a block.
-    per_block = 1 if len(blocks) + 1 + len(sources) <= MAX_BLOCKS else MAX_CONTEXT_ELEMENTS
+    per_block = 1 if len(blocks) + 1 + len(sources) <= max_blocks else MAX_CONTEXT_ELEMENTS
     blocks.append(context(heading))
     for i in range(0, len(sources), per_block):
         blocks.append(context(*sources[i : i + per_block]))
@@ -158,17 +197,48 @@ def _answer_blocks(
     return blocks
 
 
-def _fits(blocks: Sequence[dict]) -> bool:
+def _fits(blocks: Sequence[dict], max_blocks: int = MAX_BLOCKS) -> bool:
     """Within Slack's limits: blocks per message, characters per text object."""
     texts = [b["text"]["text"] for b in blocks if b["type"] == "section"]
     texts += [e["text"] for b in blocks if b["type"] == "context" for e in b["elements"]]
-    return len(blocks) <= MAX_BLOCKS and all(len(t) <= MAX_TEXT for t in texts)
+    return len(blocks) <= max_blocks and all(len(t) <= MAX_TEXT for t in texts)
 
 
-def render_answer(answer: Answer, *, echo_question: bool = False) -> dict:
+# ---------------------------------------------------------------- feedback buttons
+
+
+def feedback_block(answer_id: str, lang: str = "en") -> dict:
+    """The 👍 / 👎 buttons of one answer; ValueError for an id a button cannot carry."""
+    value = check_answer_id(answer_id)
+    labels = {"up": "FEEDBACK_UP_LABEL", "down": "FEEDBACK_DOWN_LABEL"}
+    buttons = [
+        {
+            "type": "button",
+            "text": {"type": "plain_text", "text": VOTE_EMOJI[verdict], "emoji": True},
+            "action_id": action_id,
+            "value": value,
+            "accessibility_label": messages.say(labels[verdict], lang),
+        }
+        for action_id, verdict in VOTE_ACTIONS.items()
+    ]
+    return {"type": "actions", "block_id": FEEDBACK_BLOCK_ID, "elements": buttons}
+
+
+def parse_vote(action_id: object, value: object) -> tuple[Verdict, str] | None:
+    """("up" | "down", answer_id) from a block_actions click; None for any other or malformed action."""
+    if not isinstance(action_id, str) or action_id not in VOTE_ACTIONS or not reply_layer.is_answer_id(value):
+        return None
+    return VOTE_ACTIONS[action_id], value  # type: ignore[return-value]
+
+
+# ---------------------------------------------------------------- answers
+
+
+def render_answer(answer: Answer, *, echo_question: bool = False, answer_id: str | None = None) -> dict:
     """An answered question as `{"text": ..., "blocks": [...]}` for chat.postMessage or a response_url.
 
     `text` is the notification / screen-reader fallback: the cited sentences, escaped.
+    With `answer_id`, the last block holds the 👍 / 👎 buttons.
     """
     lang = answer.lang
     echo = None
@@ -180,14 +250,18 @@ def render_answer(answer: Answer, *, echo_question: bool = False) -> dict:
     if short:  # the answering phrase first, marked as coming from citation [1]
         label = f"*{messages.say('ANSWER_HEADING', lang)}:* "
         lead = label + escape_truncated(short, SHORT_MAX) + " [1]"
+    buttons = feedback_block(answer_id, lang) if answer_id is not None else None
+    room = MAX_BLOCKS - (1 if buttons else 0)
     citations = list(answer.passages)
     lines = [_citation_line(c) for c in citations]
-    blocks = _answer_blocks(echo, citations, lines, 0, lead, lang)
-    while not _fits(blocks) and len(citations) > 1:
+    blocks = _answer_blocks(echo, citations, lines, 0, lead, lang, room)
+    while not _fits(blocks, room) and len(citations) > 1:
         # Only reachable with absurd top_k: drop whole citations, never parts of one.
         citations.pop()
         lines.pop()
-        blocks = _answer_blocks(echo, citations, lines, len(answer.passages) - len(citations), lead, lang)
+        blocks = _answer_blocks(echo, citations, lines, len(answer.passages) - len(citations), lead, lang, room)
+    if buttons:
+        blocks.append(buttons)
     fallback = _pack(lines)[0]
     if short:  # never cut the escaped text: an entity split in half would show as "&am"
         lead_text = escape_truncated(short, SHORT_MAX) + " [1]"
@@ -207,13 +281,48 @@ def render_text(text: str, *, echo: str | None = None, lang: str = "en") -> dict
     return {"text": text, "blocks": [context(echoed), section(text)]}
 
 
-def render_reply(reply: Reply, *, question: str, max_question_chars: int, echo_question: bool = False) -> dict:
-    """Any dispatcher Reply as a Slack message (`text`, optionally `blocks`)."""
+def render_reply(
+    reply: Reply,
+    *,
+    question: str,
+    max_question_chars: int,
+    echo_question: bool = False,
+    answer_id: str | None = None,
+) -> dict:
+    """Any dispatcher Reply as a Slack message (`text`, optionally `blocks`); an answer with an
+    `answer_id` gets 👍 / 👎 buttons."""
     text = reply_layer.notice(reply, max_question_chars)
     if text is None:
-        return render_answer(reply.answer, echo_question=echo_question)
+        return render_answer(reply.answer, echo_question=echo_question, answer_id=answer_id)
     not_covered = reply.kind == "declined" and reply.answer is not None and reply.answer.reason == "not_covered"
     return render_text(text, echo=question if echo_question and not_covered else None, lang=reply.lang)
 
 
 is_public = reply_layer.is_public
+
+
+# ---------------------------------------------------------------- latest
+
+
+def render_latest(sources: Sequence[SourceInfo], lang: str) -> dict:
+    """The newest articles, in the order given (newest first): a heading, then one line each
+    (`• <url|title> — site, date`) packed into sections, as many as fit, and a note on the rest."""
+    if not sources:
+        return {"text": messages.say("LATEST_EMPTY", lang)}
+    heading = messages.say("LATEST_HEADING", lang)
+    sections_max = MAX_BLOCKS - 2  # besides the heading and the note on what did not fit
+    packed: list[str] = []
+    shown = 0
+    for info in sources:
+        line = source_line("•", info, lang)
+        if packed and len(packed[-1]) + 1 + len(line) <= MAX_TEXT:
+            packed[-1] += "\n" + line
+        elif len(packed) < sections_max:
+            packed.append(line)
+        else:
+            break
+        shown += 1
+    blocks = [section(f"*{escape(heading)}*"), *(section(t) for t in packed)]
+    if shown < len(sources):
+        blocks.append(context(messages.say("LATEST_MORE", lang).format(count=len(sources) - shown)))
+    return {"text": heading, "blocks": blocks}

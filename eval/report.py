@@ -1,0 +1,97 @@
+"""Every question set on its own archive, in one table: the figures issue 10 asks for.
+
+    .venv/bin/python eval/report.py [--json PATH] [--misses]
+
+Builds throwaway indexes of `seeds/` and `eval/corpus2/seeds/`, asks every question once
+and prints per set: answer-passage@3, answer-highlight@3, in-scope declined, uncovered
+declined, and the short answer for who / how much / when questions (correct / expected).
+`--json` writes every question's outcome (answered, confidence, short answer, the rule that
+declined it) so two runs can be compared question by question.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.core.settings import Settings  # noqa: E402
+from bot.retrieval import questions as qmod  # noqa: E402
+from bot.retrieval.embedding import BundledE5  # noqa: E402
+from bot.retrieval.engine import Engine  # noqa: E402
+from bot.retrieval.evaluate import read_questions, score, short_matches  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "eval"
+SETS = {
+    "seeds": [
+        ("dev", [SHARED / "dev_questions.jsonl", SHARED / "dev_uncovered.jsonl"]),
+        ("seeds", [ROOT / "eval" / "seeds_questions.jsonl", ROOT / "eval" / "seeds_uncovered.jsonl"]),
+    ],
+    "corpus2": [("corpus2", [ROOT / "eval" / "corpus2" / f for f in ("questions.jsonl", "uncovered.jsonl")])],
+}
+CORPORA = {"seeds": ROOT / "seeds", "corpus2": ROOT / "eval" / "corpus2" / "seeds"}
+SHORT_TYPES = ("who", "how_much", "when")
+
+
+def run(engine: Engine, files: list[Path]) -> tuple[list[str], list[dict]]:
+    qs = [q for f in files for q in read_questions(f)]
+    answers, rows = [], []
+    for q in qs:
+        a = engine.ask(q.q)
+        answers.append(a)
+        verdict = engine.explain(q.q).verdict
+        kind = qmod.answer_kind(qmod.analyze(q.q))
+        rows.append(
+            {
+                "q": q.q,
+                "in_scope": q.in_scope,
+                "answered": a.answered,
+                "confidence": a.confidence,
+                "why": verdict.why,
+                "kind": kind,
+                "short": a.short,
+                "expected_short": q.answer,
+                "short_ok": short_matches(a.short, q.answer) if q.answer else None,
+                "sources": list(a.sources),
+            }
+        )
+    report = score(qs, answers)
+    lines = report.lines()
+    typed = [r for r in rows if r["in_scope"] and r["expected_short"] and r["kind"] in SHORT_TYPES]
+    ok = sum(bool(r["short_ok"]) and r["answered"] for r in typed)
+    lines.append(f"short answer (who / how much / when, all in-scope)  {ok}/{len(typed)}")
+    return lines, rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--json", type=Path)
+    ap.add_argument("--misses", action="store_true")
+    args = ap.parse_args()
+    embedder = BundledE5()
+    tmp = Path(tempfile.mkdtemp(prefix="newsbot-report-"))
+    out: dict = {}
+    try:
+        for corpus, seeds in CORPORA.items():
+            engine = Engine.open(Settings(_env_file=None, seeds_dir=seeds, index_dir=tmp / corpus), embedder=embedder)
+            for name, files in SETS[corpus]:
+                lines, rows = run(engine, files)
+                out[name] = rows
+                print(f"== {name}")
+                shown = [line for line in lines if args.misses or not line.startswith("  ") or "in-scope" in line]
+                print("\n".join(shown))
+                print()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=1, ensure_ascii=False), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
