@@ -337,6 +337,19 @@ def recall(path: Path, queries: int = 500) -> dict:
     return out
 
 
+def recall_rows(rc: dict, as_rows: bool = False) -> list:
+    rows = [
+        (
+            f"recall@10, {name}, {rc['indexed']} real vectors",
+            f"{p['recall_at_10']:.3f} at nprobe {p['nprobe']}/{p['nlist']}",
+            f"search {p['search_ms']:.2f} ms vs flat {rc['flat_search_ms']:.2f} ms; "
+            f"{rc['held_out_queries']} held-out queries; trained in {p['build_seconds']:.1f} s",
+        )
+        for name, p in ((n, rc[n]) for n in ("ivf_flat", "ivf_sq8"))
+    ]
+    return rows if as_rows else [f"{a}  {b}   {c}" for a, b, c in rows]
+
+
 def table(r: dict) -> str:
     s, b, sv, kind = r["sample"], r["build"], r["serve"], r["embedder"]
     proj = kind != "e5"
@@ -409,16 +422,7 @@ def table(r: dict) -> str:
         )
     )
     if "recall" in r:
-        rc = r["recall"]
-        for name in ("ivf_flat", "ivf_sq8"):
-            p = rc[name]
-            rows.append(
-                (
-                    f"recall@10, {name}, {rc['indexed']} real vectors",
-                    f"{p['recall_at_10']:.3f} at nprobe {p['nprobe']}/{p['nlist']}",
-                    f"{p['search_ms']:.2f} ms vs flat {rc['flat_search_ms']:.2f} ms; {rc['held_out_queries']} held-out",
-                )
-            )
+        rows += recall_rows(r["recall"], as_rows=True)
     width = max(len(a) for a, _, _ in rows)
     lines = [f"scale benchmark: {n} passages, embedder {kind}", ""]
     lines += [f"{a:<{width}}  {b_}   {c_}" for a, b_, c_ in rows]
@@ -435,9 +439,17 @@ def main() -> None:
     ap.add_argument("--real-vectors", type=Path)
     ap.add_argument("--adds", type=lambda v: [int(x) for x in v.split(",")], default=[1, 100])
     ap.add_argument("--out", type=Path, default=HERE / "results")
+    ap.add_argument("--recall-only", action="store_true", help="only the recall figures of --real-vectors")
     ap.add_argument("--phase", choices=["build", "serve"], help=argparse.SUPPRESS)
     args = ap.parse_args()
     args.work = args.work or Path(f"/tmp/newsbot-scale-{args.passages}-{args.embedder}")
+    if args.recall_only:
+        rc = recall(args.real_vectors)
+        args.out.mkdir(parents=True, exist_ok=True)
+        path = args.out / f"recall-{rc['indexed']}.json"
+        path.write_text(json.dumps(rc, indent=2, default=float))
+        print("\n".join(recall_rows(rc)) + f"\n\nwrote {path}")
+        return
     if args.phase == "build":
         print(json.dumps(phase_build(args.work, args.embedder)))
         return

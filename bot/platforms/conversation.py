@@ -14,7 +14,7 @@ import logging
 import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 from bot.core import messages
 from bot.core.models import Reply
@@ -205,5 +205,5 @@ class StoreUnavailable(Exception):
 def _when(timestamp: float, lang: str) -> str:
     if not timestamp:
         return "?"
-    moment = datetime.fromtimestamp(timestamp, UTC)
+    moment = datetime.fromtimestamp(timestamp, timezone.utc)  # datetime.UTC is 3.11+
     return f"{format_date(moment.isoformat(), lang)} {moment:%H:%M} UTC"
