@@ -53,6 +53,13 @@ SEEDS_MISSING = (
 SEEDS_EMPTY = "No readable .txt articles in {path}. Add articles there, or point NEWSBOT_SEEDS_DIR at your articles."
 SKIPPED_FILE = "Skipped {source}: {reason}"
 FEED_RESULT = "{feed}: {outcome}, {added} article(s) added"
+DOCTOR_STORE_OK = "opens and is migrated: {url}"
+DOCTOR_STORE_FIX = (
+    "Set NEWSBOT_DATABASE_URL to a reachable database, or leave it empty and make NEWSBOT_DATA_DIR a writable folder."
+)
+DOCTOR_FEEDS_OK = "{count} feed(s), polled every {minutes:g} minutes by `newsbot serve`"
+DOCTOR_FEEDS_BAD = "not http(s) links: {feeds}"
+DOCTOR_FEEDS_FIX = "NEWSBOT_FEEDS takes RSS or Atom links (http or https), separated by commas or spaces."
 NO_FEEDS = "No feeds to follow: set NEWSBOT_FEEDS to one or more RSS or Atom links (comma-separated)."
 FEEDBACK_EXPORTED = "Wrote {count} questions to {path}: fill in the expected answers, then run `newsbot eval {path}`."
 HEADER_VALUE_DROPPED = "{source}: front matter value ignored: {problem}"

@@ -21,6 +21,7 @@ class RetrievalConfig:
     min_relevance: float | None  # the decline threshold on trust.Verdict.score; None: trust.DEFAULT_THRESHOLD
     max_question_chars: int
     max_file_bytes: int
+    exact_search_max_passages: int
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RetrievalConfig:
@@ -35,4 +36,5 @@ class RetrievalConfig:
             min_relevance=settings.min_relevance,
             max_question_chars=settings.max_question_chars,
             max_file_bytes=settings.max_file_bytes,
+            exact_search_max_passages=settings.exact_search_max_passages,
         )

@@ -52,7 +52,7 @@ def run_checks(settings: Settings | None = None) -> list[Check]:
     if unknown:
         checks.append(Check("setting names", False, "; ".join(unknown), messages.DOCTOR_UNKNOWN_SETTINGS_FIX))
     state = _State()
-    for step in (_platforms, _discord_token, _slack, _seeds, _index, _model, _port):
+    for step in (_platforms, _discord_token, _slack, _seeds, _index, _model, _store, _feeds, _port):
         try:
             checks.extend(step(settings, state))
         except Exception as exc:
@@ -322,6 +322,31 @@ def _model(settings: Settings, state: _State) -> list[Check]:
     return [
         Check("model", True, messages.DOCTOR_MODEL_OK.format(model=embedder.name, seconds=seconds, dim=vector.shape[0]))
     ]
+
+
+def _store(settings: Settings, state: _State) -> list[Check]:
+    """The store opens (and its schema migrates) as `newsbot serve` will open it."""
+    from bot.state.sql import mask, open_from_settings
+
+    try:
+        store = open_from_settings(settings)
+    except ConfigError as exc:
+        return [Check("store", False, str(exc), messages.DOCTOR_STORE_FIX)]
+    store.close()
+    return [Check("store", True, messages.DOCTOR_STORE_OK.format(url=mask(settings.store_url)))]
+
+
+def _feeds(settings: Settings, state: _State) -> list[Check]:
+    from bot.platforms.reply import safe_url
+
+    if not settings.feeds:
+        return []
+    bad = [feed for feed in settings.feeds if safe_url(feed) is None]
+    if bad:
+        detail = messages.DOCTOR_FEEDS_BAD.format(feeds=", ".join(bad))
+        return [Check("feeds", False, detail, messages.DOCTOR_FEEDS_FIX)]
+    detail = messages.DOCTOR_FEEDS_OK.format(count=len(settings.feeds), minutes=settings.feed_interval)
+    return [Check("feeds", True, detail)]
 
 
 def _port_busy(host: str, port: int, exc: OSError) -> Check:

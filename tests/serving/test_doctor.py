@@ -108,6 +108,7 @@ def test_a_good_setup_passes_every_check(indexed):
         "seed files",
         "index",
         "model",
+        "store",
         "http port",
     } <= set(checks)
     assert all(ok for ok, _, _ in checks.values()), out.stdout
@@ -275,3 +276,24 @@ def test_bot_prefix_on_a_discord_token_is_explained(tmp_path):
     settings = make_settings(tmp_path, discord_token="Bot " + DISCORD, http_port=0)
     check = next(c for c in run_checks(settings) if c.name == "discord token")
     assert not check.ok and "'Bot '" in check.detail and DISCORD[5:] not in check.detail
+
+
+def test_an_unreachable_database_and_bad_feeds_are_named(indexed, tmp_path):
+    out, checks = doctor(
+        indexed,
+        **GOOD_TOKENS,
+        NEWSBOT_DATABASE_URL="postgresql://bot:hunter2-secret@127.0.0.1:1/newsbot",
+        NEWSBOT_FEEDS="https://news.example.com/feed.xml ftp://example.com/feed",
+    )
+    assert out.returncode == 1
+    ok, detail, fix = checks["store"]
+    assert not ok and "NEWSBOT_DATABASE_URL" in detail + fix and "hunter2-secret" not in out.stdout + out.stderr
+    ok, detail, _ = checks["feeds"]
+    assert not ok and "ftp://example.com/feed" in detail and "news.example.com" not in detail
+    assert checks["index"][0] and checks["model"][0]  # the rest is still checked
+
+
+def test_the_default_store_is_a_sqlite_file_in_the_data_folder(indexed, tmp_path):
+    out, checks = doctor(indexed, **GOOD_TOKENS, NEWSBOT_DATA_DIR=str(tmp_path / "state"))
+    ok, detail, _ = checks["store"]
+    assert ok and "sqlite" in detail and (tmp_path / "state" / "newsbot.sqlite3").exists()
