@@ -1,7 +1,7 @@
 """Questions per second through the Slack HTTP endpoint: one `newsbot serve` replica against two.
 
-    .venv/bin/python bench/replicas.py [--requests 200] [--concurrency 16] [--store auto|postgres|sqlite]
-                                       [--json bench/results/replicas.json]
+    .venv/bin/python bench/replicas.py [--requests 200] [--concurrency 16] [--rounds 1]
+                                       [--store auto|postgres|sqlite] [--json bench/results/replicas.json]
 
 Each replica is a real `newsbot serve` process in Slack HTTP mode on 127.0.0.1. They read one
 index folder (built once by a `newsbot index` job, as on a shared volume) and share one store:
@@ -13,16 +13,22 @@ The client sends signed `/ask` slash commands, at most `--concurrency` waiting f
 round-robin over the replicas (standing in for a load balancer). A request counts when its
 reply (an answer or a decline, not "busy") reaches its response_url, served by the local Slack
 stand-in (tests/platforms/slack_standin.py); latency runs from sending the request to that reply.
-The same questions (the shared development sets, covered and not) go to each configuration.
+The same questions (the shared development sets, covered and not) go to each configuration, in
+runs ordered 1, 2, 2, 1 replica(s) so that a drift in the machine's other load weighs on both;
+each configuration's figures pool its runs. "cores" are CPU seconds over wall time: the replicas
+("bot"), the PostgreSQL server ("store") and this script ("client", the stand-in included), all
+on the same cores.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import platform
+import resource
 import shutil
 import signal
 import socket
@@ -74,7 +80,7 @@ def questions() -> list[str]:
             sets.append([json.loads(line)["q"] for line in path.read_text(encoding="utf-8").splitlines() if line])
     if not sets:
         return FALLBACK_QUESTIONS
-    return [q for pair in zip(*sets) for q in pair] + [q for s in sets for q in s[min(map(len, sets)) :]]
+    return [q for pair in itertools.zip_longest(*sets) for q in pair if q]
 
 
 def free_port() -> int:
@@ -84,21 +90,51 @@ def free_port() -> int:
 
 
 class TimedSlack(SlackStandIn):
-    """The Slack stand-in, noting when each response_url message arrived."""
+    """The Slack stand-in, noting when each response_url message arrived; a waiter per name, so that
+    hundreds of waiting clients cost the benchmark's own process nothing."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self.arrived: dict[str, float] = {}
+        self.replies: dict[str, asyncio.Future] = {}
+
+    def expect(self, name: str) -> asyncio.Future:
+        """Resolves to (arrival time, body) when `/response/{name}` is posted to."""
+        return self.replies.setdefault(name, asyncio.get_running_loop().create_future())
 
     async def _response_url(self, request: web.Request) -> web.Response:
-        self.arrived.setdefault(request.match_info["name"], time.perf_counter())
-        return await super()._response_url(request)
+        arrived = time.perf_counter()
+        body = await request.json()
+        waiter = self.expect(request.match_info["name"])
+        if not waiter.done():
+            waiter.set_result((arrived, body))
+        return web.Response(text="ok")
 
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def pg_cpu_seconds(postmaster: int | None) -> float:
+    """The PostgreSQL server's CPU time: the postmaster and its live children (the backends)."""
+    if postmaster is None:
+        return 0.0
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            pid = int(stat.parent.name)
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            if postmaster in (pid, ppid):
+                total += cpu_seconds(pid)
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile
+    return total
 
 
 def rss_mb(pid: int) -> float:
@@ -208,6 +244,7 @@ async def run(
     asked: list[str],
     concurrency: int,
     label: str,
+    pg_pid: int | None = None,
     timeout: float = 120,
 ) -> dict:
     """`len(asked)` slash commands, round-robin over `replicas`; each waits for its reply before its slot frees."""
@@ -215,6 +252,7 @@ async def run(
     latencies: dict[str, float] = {}
     kinds: dict[str, int] = {}
     cpu_before = [cpu_seconds(r.proc.pid) for r in replicas]
+    others_before = (own_cpu_seconds(), pg_cpu_seconds(pg_pid))
 
     async def one(i: int, question: str) -> None:
         name = f"{label}-{i}-{uuid.uuid4().hex[:6]}"
@@ -225,13 +263,11 @@ async def run(
                 if r.status != 200:
                     kinds[f"http {r.status}"] = kinds.get(f"http {r.status}", 0) + 1
                     return
-            call = await slack.wait_for(
-                lambda: next((c for c in slack.calls_to("response") if c.path.endswith("/" + name)), None), timeout
-            )
-        k = kind(call.body)
+            arrived, reply = await asyncio.wait_for(slack.expect(name), timeout)
+        k = kind(reply)
         kinds[k] = kinds.get(k, 0) + 1
         if k in ("answered", "declined"):
-            latencies[name] = slack.arrived[name] - sent
+            latencies[name] = arrived - sent
 
     started = time.perf_counter()
     await asyncio.gather(*(one(i, q) for i, q in enumerate(asked)))
@@ -241,7 +277,11 @@ async def run(
         "requests": len(asked),
         "replies": dict(sorted(kinds.items())),
         "seconds": round(seconds, 3),
-        "cpu_seconds_per_replica": [round(cpu_seconds(r.proc.pid) - b, 2) for r, b in zip(replicas, cpu_before)],
+        "cpu_seconds_per_replica": [
+            round(cpu_seconds(r.proc.pid) - b, 2) for r, b in zip(replicas, cpu_before, strict=True)
+        ],
+        "cpu_seconds_client": round(own_cpu_seconds() - others_before[0], 2),
+        "cpu_seconds_store": round(pg_cpu_seconds(pg_pid) - others_before[1], 2) if pg_pid else None,
         "latencies_ms": [round(v * 1000, 1) for v in latencies.values()],
     }
 
@@ -260,10 +300,12 @@ def summary(runs: list[dict]) -> dict:
         "p50_ms": round(float(np.percentile(lat, 50)), 1) if len(lat) else None,
         "p99_ms": round(float(np.percentile(lat, 99)), 1) if len(lat) else None,
         "cpu_cores_used": round(sum(sum(r["cpu_seconds_per_replica"]) for r in runs) / seconds, 2),
+        "store_cores_used": round(sum(r["cpu_seconds_store"] or 0 for r in runs) / seconds, 2),
+        "client_cores_used": round(sum(r["cpu_seconds_client"] for r in runs) / seconds, 2),
     }
 
 
-async def bench(args, root: Path, store_url: str, store_kind: str) -> dict:
+async def bench(args, root: Path, store_url: str, store_kind: str, pg_pid: int | None) -> dict:
     shared = root / "shared"
     shutil.copytree(ROOT / "seeds", shared / "seeds")
     if (ROOT / "index" / "current").exists():
@@ -271,21 +313,25 @@ async def bench(args, root: Path, store_url: str, store_kind: str) -> dict:
     slack = await TimedSlack().start()
     env = base_env(shared, store_url, slack)
     # one index job writes the shared index (a no-op when the copy is current); the replicas only read it
-    subprocess.run([sys.executable, "-m", "bot.cli", "index"], cwd=root, env=env, check=True, capture_output=True)
+    job = subprocess.run([sys.executable, "-m", "bot.cli", "index"], cwd=root, env=env, capture_output=True, text=True)
+    if job.returncode != 0:
+        raise RuntimeError(f"newsbot index failed ({job.returncode}):\n{job.stdout}{job.stderr}")
     replicas: list[Replica] = []
     try:
         for name in ("a", "b"):
             replicas.append(await start_replica(name, root, env))
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=args.concurrency * 2)) as session:
             await asyncio.gather(*(r.wait_ready(session) for r in replicas))
-            asked = [q for _, q in zip(range(args.requests), iter_forever(questions()))]
+            asked = list(itertools.islice(itertools.cycle(questions()), args.requests))
             warm = questions()[:4]
             for replica in replicas:  # the first request checks the token (auth.test) and warms the model
                 await run(session, slack, [replica], warm, 1, f"warm{replica.name}")
             loadavg_before = os.getloadavg()
             runs = []
             for i, count in enumerate(ORDER * args.rounds):  # 1, 2, 2, 1, ...: drift in the machine's load cancels
-                runs.append(await run(session, slack, replicas[:count], asked, args.concurrency, f"r{i}n{count}"))
+                runs.append(
+                    await run(session, slack, replicas[:count], asked, args.concurrency, f"r{i}n{count}", pg_pid)
+                )
             loadavg_after = os.getloadavg()
         rss = [round(rss_mb(r.proc.pid), 1) for r in replicas]
     finally:
@@ -313,11 +359,6 @@ async def bench(args, root: Path, store_url: str, store_kind: str) -> dict:
     }
 
 
-def iter_forever(items: list[str]):
-    while True:
-        yield from items
-
-
 def print_table(report: dict) -> None:
     host = report["host"]
     print(
@@ -326,14 +367,15 @@ def print_table(report: dict) -> None:
     )
     print(
         f"{'replicas':>8} {'runs':>4} {'requests':>8} {'counted':>7} {'seconds':>8} {'qps':>7} {'p50 ms':>8}"
-        f" {'p99 ms':>8} {'cores used':>10} {'ratio':>6}"
+        f" {'p99 ms':>8} {'cores: bot':>10} {'store':>5} {'client':>6} {'ratio':>6}"
     )
     base = report["summary"][0]["qps"]
     for r in report["summary"]:
         ratio = f"{r['qps'] / base:.2f}" if base else "-"
         print(
             f"{r['replicas']:>8} {r['runs']:>4} {r['requests']:>8} {r['counted']:>7} {r['seconds']:>8.2f}"
-            f" {r['qps']:>7.1f} {r['p50_ms']:>8} {r['p99_ms']:>8} {r['cpu_cores_used']:>10} {ratio:>6}"
+            f" {r['qps']:>7.1f} {r['p50_ms']:>8} {r['p99_ms']:>8} {r['cpu_cores_used']:>10} {r['store_cores_used']:>5}"
+            f" {r['client_cores_used']:>6} {ratio:>6}"
         )
     for r in report["runs"]:
         print(f"  run: {r['replicas']} replica(s), {r['seconds']:.2f} s, replies {r['replies']}")
@@ -360,7 +402,8 @@ def main() -> None:
             store_url, store_kind = server.new_database(), f"postgresql ({server.bin.parts[-2]})"
         else:
             store_url, store_kind = f"sqlite:///{root / 'shared-state.sqlite3'}", "sqlite (one file, WAL)"
-        report = asyncio.run(bench(args, root, store_url, store_kind))
+        pg_pid = int((server.data / "postmaster.pid").read_text().split()[0]) if server else None
+        report = asyncio.run(bench(args, root, store_url, store_kind, pg_pid))
     finally:
         if server is not None:
             server.stop()
