@@ -101,6 +101,8 @@ def render_report(report: IndexReport | None, passages: int, settings: Settings)
     lines.append(f"Passages: {report.passages} in {settings.index_dir}")
     if report.calibration:
         lines.append(report.calibration)
+    if report.dense:
+        lines.append(f"Dense search: {report.dense}")
     return "\n".join(lines)
 
 

@@ -273,6 +273,18 @@ def sample_e5(work: Path, qs: list[str]) -> dict:
     }
 
 
+def code_version() -> dict:
+    """The commit and a hash of uncommitted changes to bot/: figures belong to the code that made them."""
+
+    def git(*a: str) -> str:
+        return subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout
+
+    import hashlib
+
+    diff = git("diff", "HEAD", "--", "bot")
+    return {"commit": git("rev-parse", "HEAD").strip(), "bot_diff_sha": hashlib.sha256(diff.encode()).hexdigest()[:12]}
+
+
 def child(phase: str, args) -> dict:
     cmd = [sys.executable, __file__, "--phase", phase, "--work", str(args.work), "--embedder", args.embedder]
     cmd += ["--rounds", str(args.rounds), "--passages", str(args.passages), "--adds", ",".join(map(str, args.adds))]
@@ -417,7 +429,9 @@ def table(r: dict) -> str:
     rows.append(
         (
             "cold start `newsbot ask`",
-            f"{cold:.2f} s" + (" (projected: + e5 load)" if proj else ""),
+            f"{cold:.2f} s"
+            + (" (projected: + e5 load)" if proj else "")
+            + (" INVALID: it rebuilt the index (did the code change during the run?)" if c["rebuilt"] else ""),
             f"bare python {c['bare_python_seconds']:.2f} s; rebuilt: {c['rebuilt']}",
         )
     )
@@ -468,7 +482,7 @@ def main() -> None:
         stats_path.write_text(json.dumps(stats))
     shutil.rmtree(args.work / "index", ignore_errors=True)
     shutil.rmtree(args.work / "seeds" / "new", ignore_errors=True)
-    result = {"passages_requested": args.passages, "embedder": args.embedder, "corpus": stats}
+    result = {"passages_requested": args.passages, "embedder": args.embedder, "corpus": stats, "code": code_version()}
     print("sampling e5 ...", file=sys.stderr)
     result["sample"] = sample_e5(args.work, questions(args.work))
     print("building ...", file=sys.stderr)

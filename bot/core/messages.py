@@ -436,3 +436,13 @@ INDONESIAN.update(
         ),
     }
 )
+
+# the index made current by another process, picked up by a running engine (engine.maybe_reload)
+INDEX_RELOADED = "Loaded the index generation {name} ({passages} passages), made current by another process."
+INDEX_RELOAD_FAILED = "The index in {path} changed but cannot be read ({detail}); still answering from the one loaded."
+
+# the decline calibration kept from an earlier build (retrieval/calibration.py)
+CALIBRATION_KEPT = (
+    "Measured on {passages} passages; {changed} passages added or removed since, within the {limit} "
+    "that keeps it (past that, the next update measures again)."
+)

@@ -118,6 +118,7 @@ class IndexReport:
     rebuilt_because: str = ""  # non-empty when the whole index was rebuilt
     warnings: tuple[str, ...] = field(default=())
     calibration: str = ""  # the decline calibration the new index carries, in words (retrieval/calibration.py)
+    dense: str = ""  # the dense index chosen and why (manifest["dense"]["reason"], retrieval/store.py)
 
     @property
     def changed_anything(self) -> bool:

@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     min_relevance: float | None = Field(None, ge=-1.0, le=1.0)
     max_question_chars: int = Field(500, ge=10, le=4000)
     max_file_bytes: int = Field(2_000_000, ge=1_000)
-    exact_search_max_passages: int = Field(200_000, ge=1_000)  # past this, a trained IVF index (retrieval/vectors.py)
+    exact_search_max_passages: int = Field(40_000, ge=1_000)  # past this, a trained IVF index (retrieval/vectors.py)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["plain", "json"] = "plain"
 

@@ -9,8 +9,16 @@ geography, nature, in English, Indonesian and Spanish) and records in the manife
 median similarity of the best passage they find. `trust.judge` measures a question against
 that line, so a bigger or different archive recalibrates itself.
 
-The probe vectors depend only on the model, so they are embedded once per process.
-Bump store.FORMAT_VERSION when the bank changes: every index then recalibrates.
+The probe vectors depend only on the model: they are embedded once per process, and
+indexing keeps them in each generation (`probes.npy`) so that a new process does not embed
+them again. Bump store.FORMAT_VERSION when the bank changes: every index then recalibrates.
+
+When it is recomputed: an update that changes few passages barely moves where off-topic
+questions land, and asking the 40 probes costs seconds. So the calibration records how many
+passages it was measured on (`passages`) and how many were added or removed since
+(`changed`, summed over the updates that kept it); an update recalibrates once that sum
+would exceed RECALIBRATE_FRACTION of `passages`, and always when the bank, the model
+or `k` changed or the index is rebuilt.
 """
 
 from __future__ import annotations
@@ -72,12 +80,18 @@ PROBES: tuple[str, ...] = (
     "¿Cómo se cuida un gato recién nacido?",
     "¿Dónde nace el río Amazonas?",
 )
+RECALIBRATE_FRACTION = 0.05
 _lock = threading.Lock()
 _vectors: dict[tuple[str, str], np.ndarray] = {}  # (model, bank digest) -> probe vectors
 
 
 def _bank_digest(probes: tuple[str, ...]) -> str:
     return hashlib.sha256("\n".join(probes).encode("utf-8")).hexdigest()[:12]
+
+
+def bank_digest() -> str:
+    """Of the probe bank in use: probe vectors or a calibration from another bank are not reused."""
+    return _bank_digest(PROBES)
 
 
 def _probe_vectors(embedder: Embedder, probes: tuple[str, ...], digest: str) -> np.ndarray:
@@ -88,12 +102,28 @@ def _probe_vectors(embedder: Embedder, probes: tuple[str, ...], digest: str) -> 
         return _vectors[key]
 
 
-def calibrate(data: IndexData, embedder: Embedder, k: int = 3, params: SearchParams = SearchParams()) -> dict:
-    """The manifest's `calibration` entry: what the probe questions reach in this index."""
+def probe_vectors(embedder: Embedder, stored: np.ndarray | None = None) -> np.ndarray:
+    """The bank's vectors: `stored` (kept with the index, same model and bank) when it fits, else embedded."""
+    if stored is not None and stored.shape == (len(PROBES), embedder.dim):
+        return stored
+    return _probe_vectors(embedder, PROBES, _bank_digest(PROBES))
+
+
+def calibrate(
+    data: IndexData,
+    embedder: Embedder,
+    k: int = 3,
+    params: SearchParams = SearchParams(),
+    vectors: np.ndarray | None = None,
+) -> dict:
+    """The manifest's `calibration` entry: what the probe questions reach in this index.
+
+    `vectors`: the probe vectors kept from an earlier build of the same model (see `probe_vectors`).
+    """
     started = time.perf_counter()
     probes = PROBES
     digest = _bank_digest(probes)
-    vectors = _probe_vectors(embedder, probes, digest)
+    vectors = probe_vectors(embedder, vectors)
     reached = np.array([similarity(search(data, v, q, k, params)) for q, v in zip(probes, vectors, strict=True)])
     return {
         "method": METHOD,
@@ -102,7 +132,22 @@ def calibrate(data: IndexData, embedder: Embedder, k: int = 3, params: SearchPar
         "offtopic_median": round(float(np.median(reached)), 6),
         "offtopic_p90": round(float(np.percentile(reached, 90)), 6),
         "seconds": round(time.perf_counter() - started, 3),
+        "k": k,
+        "passages": len(data.passages),
+        "changed": 0,
     }
+
+
+def carried(previous: dict | None, passages: int, changed: int, k: int) -> dict | None:
+    """The previous calibration with `changed` added, if it still holds (see the module docstring); else None."""
+    if not previous or previous.get("method") != METHOD or previous.get("bank") != _bank_digest(PROBES):
+        return None
+    if previous.get("k") != k or not previous.get("passages") or not passages:
+        return None
+    total = int(previous.get("changed", 0)) + changed
+    if total > RECALIBRATE_FRACTION * int(previous["passages"]):
+        return None
+    return {**previous, "changed": total}
 
 
 def similarity(result: Result) -> float:
@@ -120,6 +165,11 @@ def describe(manifest: dict) -> str:
     cal = manifest.get("calibration")
     if not cal:
         return messages.CALIBRATION_NONE
-    return messages.CALIBRATION_LINE.format(
+    line = messages.CALIBRATION_LINE.format(
         probes=cal["probes"], median=cal["offtopic_median"], seconds=cal.get("seconds", 0.0)
     )
+    if cal.get("changed"):
+        line += " " + messages.CALIBRATION_KEPT.format(
+            changed=cal["changed"], passages=cal["passages"], limit=f"{RECALIBRATE_FRACTION:.0%}"
+        )
+    return line

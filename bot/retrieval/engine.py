@@ -1,4 +1,12 @@
-"""The engine every platform calls: a loaded model and index, and `ask`."""
+"""The engine every platform calls: a loaded model and index, and `ask`.
+
+Several processes can share one index folder (replicas behind a load balancer, a separate
+`newsbot index` job): each question first calls `maybe_reload`, which looks where the
+index's `current` link points at most every RELOAD_CHECK_SECONDS (one readlink) and, when
+another process made a new generation current, loads it in a background thread. The
+question that noticed it, and any asked while it loads, are answered from the index already
+in memory; the next ones from the new generation.
+"""
 
 from __future__ import annotations
 
@@ -17,9 +25,11 @@ from bot.retrieval.config import RetrievalConfig
 from bot.retrieval.embedding import Embedder, load_embedder
 from bot.retrieval.indexing import is_fresh, list_seeds, update_index
 from bot.retrieval.search import Result, SearchParams, search
-from bot.retrieval.store import FORMAT_VERSION, IndexData, load_index, read_manifest
+from bot.retrieval.store import FORMAT_VERSION, IndexData, generation_of, load_index, read_manifest
 
 log = logging.getLogger(__name__)
+
+RELOAD_CHECK_SECONDS = 5.0  # how often a question looks for a generation made current by another process
 
 
 class Engine:
@@ -35,6 +45,8 @@ class Engine:
         self.params = params
         self._data = data
         self._index_lock = threading.Lock()  # one index update at a time in this process
+        self._reload_lock = threading.Lock()  # one background load of another process's generation at a time
+        self._next_check = time.monotonic() + RELOAD_CHECK_SECONDS
         # the decline threshold on trust.Verdict.score: a margin of similarity over the off-topic
         # line each index calibrates for itself at build time, so one number holds for any archive
         self.min_relevance = trust.DEFAULT_THRESHOLD if config.min_relevance is None else config.min_relevance
@@ -104,6 +116,41 @@ class Engine:
         except IndexCorrupt:
             return None  # the update names the damage, under the write lock
 
+    def maybe_reload(self) -> threading.Thread | None:
+        """Start loading the generation another process made current, if any; the loading thread, or None.
+
+        Cheap enough for every question: at most one readlink every RELOAD_CHECK_SECONDS.
+        The new index is swapped in when loaded, unless this process changed its own meanwhile;
+        one that cannot be read, or comes from another model, is logged and left alone.
+        """
+        now = time.monotonic()
+        data = self._data
+        if now < self._next_check or data is None or data.folder is None:
+            return None
+        self._next_check = now + RELOAD_CHECK_SECONDS
+        name = generation_of(self.config.index_dir)
+        if not name or name == data.generation or not self._reload_lock.acquire(blocking=False):
+            return None
+        thread = threading.Thread(target=self._reload, args=(data,), name="newsbot-reload", daemon=True)
+        thread.start()
+        return thread
+
+    def _reload(self, seen: IndexData) -> None:
+        try:
+            try:
+                loaded = load_index(self.config.index_dir)
+            except IndexCorrupt as exc:
+                log.warning(messages.INDEX_RELOAD_FAILED.format(path=self.config.index_dir, detail=exc))
+                return
+            if loaded is None or not self._can_answer_from(loaded):
+                return
+            with self._index_lock:
+                if self._data is seen:  # else this process updated its index meanwhile: that one stays
+                    self._data = loaded
+                    log.info(messages.INDEX_RELOADED.format(name=loaded.generation, passages=len(loaded.passages)))
+        finally:
+            self._reload_lock.release()
+
     def _keep(self, usable: IndexData, problem: IndexWriteError) -> IndexReport:
         built = time.strftime("%Y-%m-%d %H:%M", time.localtime(usable.built_at)) if usable.built_at else "earlier"
         warning = messages.INDEX_KEPT_OLD.format(passages=len(usable.passages), built=built, problem=problem)
@@ -139,6 +186,7 @@ class Engine:
         own ("and how old is he?") takes the thread's topic, a self-contained one ("what did
         Mistral raise?") keeps its own unless only the thread's topic finds it an answer.
         """
+        self.maybe_reload()
         data = self._data  # one snapshot for the whole question
         if data is None:
             raise RuntimeError("the index is not loaded")

@@ -10,6 +10,13 @@ skipped file ("Skipped <file>: <reason>": `parse_article` returns that reason). 
 it stays cheap and stable and changes when the file does. Links are followed only while
 they stay inside the seeds folder; linked folders are not walked into.
 
+Stat before hashing: `known` maps a file to the (size, mtime_ns, ctime_ns, inode) recorded
+when it was last read and the digest of what was read then. A regular file (not a link)
+whose stat still matches is not read again: it comes back with `known` set to that digest
+and no data. Any write changes ctime, which no program can set, so a matching stat means
+unchanged content; a file modified less than STAT_SETTLE_NS before it was read gets no
+stat (`stat=()`), since a second write in the same clock tick would leave the stat equal.
+
 Cleaning: the rules hold for any scraped page rather than naming particular lines.
 Navigation words come before the headline; a repeated headline, "read also" links,
 adverts and credit lines are dropped; the footer starts at a marker that is a whole short
@@ -20,12 +27,15 @@ first words of a sentence, and a trailing run of short non-sentences is dropped.
 from __future__ import annotations
 
 import errno
+import functools
 import hashlib
 import logging
 import os
 import re
 import stat
-from dataclasses import dataclass
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.core import messages
@@ -37,6 +47,7 @@ from bot.retrieval.chunking import count_words
 log = logging.getLogger(__name__)
 SUFFIXES = (".txt", ".md", ".html", ".htm")
 DEFAULT_MAX_FILE_BYTES: int = Settings.model_fields["max_file_bytes"].default
+STAT_SETTLE_NS = 2_000_000_000  # a file written this recently is hashed again next time
 
 # Whole short lines that are page furniture, compared as lower-case words (digits and
 # punctuation dropped, so "12 Comments" and "Sources :" match). For a line with a colon,
@@ -154,9 +165,14 @@ class SeedFile:
     data: bytes = b""
     skipped: str = ""
     stamp: str = ""  # a skipped file's link target, size and mtime
+    stat: tuple[int, ...] = ()  # (size, mtime_ns, ctime_ns, inode) of a regular file, taken before reading it
+    known: str = ""  # the digest recorded for this same stat: the file was not read (`data` is empty)
 
-    @property
+    @functools.cached_property
     def digest(self) -> str:
+        """Hashed once: an update asks for it several times."""
+        if self.known:
+            return self.known
         if self.skipped:
             return "skipped:" + file_hash(f"{self.skipped}\n{self.stamp}".encode())
         return file_hash(self.data)
@@ -211,10 +227,13 @@ def _read_seed(path: Path, source: str, root: Path, max_bytes: int) -> SeedFile:
     return SeedFile(source, data)
 
 
-def list_seed_files(seeds_dir: Path, max_bytes: int | None = None) -> list[SeedFile]:
+def list_seed_files(
+    seeds_dir: Path, max_bytes: int | None = None, known: Mapping[str, tuple[Sequence[int], str]] | None = None
+) -> list[SeedFile]:
     """Every article file of the folder, read or with the reason it was not (see the module docstring).
 
-    `max_bytes` defaults to the default of the `max_file_bytes` setting.
+    `max_bytes` defaults to the default of the `max_file_bytes` setting. `known`: file -> (stat, digest)
+    from the last update; a regular file whose stat is unchanged is not read.
     """
     if not seeds_dir.exists():
         raise SeedsError(messages.SEEDS_MISSING.format(path=seeds_dir))
@@ -228,11 +247,29 @@ def list_seed_files(seeds_dir: Path, max_bytes: int | None = None) -> list[SeedF
             if os.path.splitext(name)[1].lower() in SUFFIXES:
                 path = Path(folder, name)
                 found.append((path.relative_to(seeds_dir).as_posix(), path))
-    return [_read_seed(path, source, root, limit) for source, path in sorted(found)]
+    known = known or {}
+    return [_listed(path, source, root, limit, known.get(source)) for source, path in sorted(found)]
+
+
+def _listed(path: Path, source: str, root: Path, limit: int, known: tuple[Sequence[int], str] | None) -> SeedFile:
+    try:
+        st = os.lstat(path)
+    except OSError:
+        st = None
+    if st is None or not stat.S_ISREG(st.st_mode):  # links, folders, pipes: every rule of _read_seed applies
+        return _read_seed(path, source, root, limit)
+    key = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+    if known is not None and tuple(known[0]) == key and st.st_size <= limit:
+        return SeedFile(source, stat=key, known=known[1])
+    seed = _read_seed(path, source, root, limit)
+    settled = time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) >= STAT_SETTLE_NS
+    return replace(seed, stat=key) if settled and not seed.skipped else seed
 
 
 def parse_article(seed: SeedFile) -> Article | str:
     """The article, or the reason it cannot be read (to be named in a warning)."""
+    if seed.known:
+        raise ValueError(f"{seed.source} was not read (its stat was unchanged): list it without `known`")
     if seed.skipped:
         return seed.skipped
     data = seed.data

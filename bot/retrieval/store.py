@@ -2,21 +2,34 @@
 
     index/
         current -> gen-<time>-<id>/   a symlink, swapped with os.replace
-        gen-<time>-<id>/              one generation (the current one and the previous one are kept)
-            manifest.json     format version, model, dimension, chunking, a hash per file, decline calibration
+        gen-<time>-<id>/              one generation (the current one, and older ones for a grace time)
+            manifest.json     format version, model, dimension, chunking, a hash per file, decline
+                              calibration, and under "dense" the FAISS index chosen and why
             passages.jsonl    one passage a line, with its sentences' offsets
-            passages.faiss    inner-product index over the normalized passage vectors
-            sentences.npy     one normalized vector per sentence, for highlighting
-            bm25/             the bm25s lexical index
+            passages.faiss    the dense index: exact (flat) while small, a trained IVF past `exact_max`
+            passages.npy      one normalized vector per passage (memory-mapped when loaded)
+            sentences.npy     one normalized vector per sentence, for highlighting (memory-mapped)
+            sentence_mean.npy the mean sentence vector, so that no load computes a centred copy
+            bm25/             the bm25s lexical index (memory-mapped)
+            .retired          made when `current` moves on: from then on the grace time runs
         .lock                 flock'ed by the one process writing; readers never take it
         .tmp-<id>/            a generation being written
 
 Nothing is pickled. One writer at a time holds `.lock` (the OS releases it if the writer
 dies), so whatever `.tmp-*` folder the next writer finds was left by a killed build and
 is removed at once. A generation is written in a temporary folder and renamed into
-place, so a crash leaves either the old index or the new one, never half of one. The
-previous generation is kept for readers still loading it. A `current` that is a real
-folder (an index copied with `cp -rL`) is adopted as a generation by the next writer.
+place, so a crash leaves either the old index or the new one, never half of one. A
+`current` that is a real folder (an index copied with `cp -rL`) is adopted as a generation
+by the next writer.
+
+Several processes, one index: a reader resolves `current` once per load and reads every
+part from that one generation folder, even if `current` moves meanwhile. A generation that
+is no longer current is removed by a later writer only once GENERATION_GRACE_SECONDS have
+passed since it stopped being current, so a reader that resolved it just before the swap
+has that long to finish loading. What is loaded stays readable after removal: the vectors,
+the FAISS lists and BM25 are memory-mapped, and a mapped file lives until it is unmapped.
+A long-lived process notices a new generation by the target of `current` (`generation_of`)
+and loads it (see `Engine.maybe_reload`).
 """
 
 from __future__ import annotations
@@ -43,10 +56,18 @@ import numpy as np
 from bot.core import messages
 from bot.core.errors import IndexCorrupt, IndexWriteError
 from bot.core.models import Passage, SourceInfo
+from bot.retrieval import vectors
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 3  # 2: the manifest carries the decline calibration (calibration.py); 3: articles.jsonl
+# 2: the manifest carries the decline calibration (calibration.py); 3: articles.jsonl;
+# 4: the dense index chosen by size (manifest "dense"), passages.npy and sentence_mean.npy, memory-mapped
+FORMAT_VERSION = 4
+# a generation no longer current stays this long: no load takes longer, so no reader is still reading it
+GENERATION_GRACE_SECONDS = 600
+RETIRED = ".retired"
+EXACT_MAX = 200_000  # the default limit of exact search; the setting (exact_search_max_passages) overrides it
+RECALL_QUERIES = 500  # indexed vectors on which a reused IVF index's nprobe is tuned again
 CURRENT = "current"
 LOCK = ".lock"
 _STRAY = (".tmp-", f".{CURRENT}-")  # a half-written generation, a link not yet swapped in
@@ -84,29 +105,48 @@ class IndexData:
     bm25: bm25s.BM25
     articles: Mapping[str, Archived] = field(default_factory=dict)  # by source: title, link, site, date
     sentence_start: np.ndarray = field(default=None)  # first sentence row of each passage
-    centered_sentences: np.ndarray = field(default=None)  # minus their mean, re-normalized
+    # Embeddings share a common direction; without it, similarity tells topics apart far better.
+    # Written at build time, so that a load never averages (nor copies) every sentence vector.
+    sentence_mean: np.ndarray = field(default=None)  # (dim,)
+    folder: Path | None = None  # the generation folder it was loaded from; None before it is written
 
     def __post_init__(self):
         counts = np.array([len(s) for s in self.sentences], dtype=np.int64)
         starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64) if len(counts) else counts
         object.__setattr__(self, "sentence_start", starts)
-        # Embeddings share a common direction; without it, similarity tells topics apart far better.
-        centered = (
-            self.sentence_vectors - self.sentence_vectors.mean(axis=0)
-            if len(self.sentence_vectors)
-            else self.sentence_vectors
-        )
-        norms = np.linalg.norm(centered, axis=1, keepdims=True)
-        object.__setattr__(self, "centered_sentences", centered / np.maximum(norms, 1e-9))
+        if self.sentence_mean is None:
+            object.__setattr__(self, "sentence_mean", mean_vector(self.sentence_vectors))
 
     @property
     def built_at(self) -> float:
         return float(self.manifest.get("built_at", 0.0))
 
+    @property
+    def generation(self) -> str:
+        """The generation folder's name ("" before it is written): what `current` pointed at when loaded."""
+        return self.folder.name if self.folder else ""
+
+    @functools.cached_property
+    def centered_sentences(self) -> np.ndarray:
+        """Every sentence vector minus the mean, re-normalized: a full copy, made on first use only.
+
+        Kept for older callers; centre just the rows needed with `sentence_mean` instead.
+        """
+        centered = np.asarray(self.sentence_vectors, dtype=np.float32) - self.sentence_mean
+        norms = np.linalg.norm(centered, axis=1, keepdims=True)
+        return centered / np.maximum(norms, 1e-9)
+
     @functools.cached_property
     def words(self) -> tuple[str, ...]:
         """The archive's words (BM25's vocabulary), sorted: built once per loaded index, on first use."""
         return tuple(sorted(w for w in self.bm25.vocab_dict if w))
+
+
+def mean_vector(sentence_vectors: np.ndarray) -> np.ndarray:
+    dim = sentence_vectors.shape[1] if sentence_vectors.ndim == 2 else 0
+    if not len(sentence_vectors):
+        return np.zeros(dim, np.float32)
+    return np.asarray(sentence_vectors.mean(axis=0, dtype=np.float64), dtype=np.float32)
 
 
 def write_error(index_dir: Path, exc: Exception) -> IndexWriteError:
@@ -186,17 +226,36 @@ def _point_current_at(index_dir: Path, gen: Path) -> None:
 
 
 def write_index(
-    tmp: Path, manifest: dict, passages, sentences, passage_vectors, sentence_vectors, bm25, articles=()
+    tmp: Path,
+    manifest: dict,
+    passages,
+    sentences,
+    passage_vectors,
+    sentence_vectors,
+    bm25,
+    articles=(),
+    *,
+    exact_max: int = EXACT_MAX,
+    previous: IndexData | None = None,
+    built: IndexData | None = None,
 ) -> Path:
     """Write a generation in the folder `writer_lock` gave, rename it into place and point `current` at it.
 
+    The dense index follows the size (`choose_dense`); its parameters go in `manifest["dense"]`.
+    `previous`: the index this one updates, whose trained IVF lists may be reused. `built`: the
+    `in_memory` generation of these same vectors, whose dense index is then written as is.
     Returns the generation folder; IndexWriteError naming the problem if it cannot be written.
     """
     index_dir = tmp.parent
-    previous = _current_generation(index_dir)
+    retiring = _current_generation(index_dir)
     gen = _new_generation_path(index_dir)
+    if built is not None and built.manifest.get("dense") and built.dense.ntotal == len(passage_vectors):
+        dense, params = built.dense, built.manifest["dense"]
+    else:
+        dense, params = choose_dense(passage_vectors, exact_max=exact_max, previous=previous)
+    manifest["dense"] = params
     try:
-        _write_parts(tmp, manifest, passages, sentences, passage_vectors, sentence_vectors, bm25, articles)
+        _write_parts(tmp, manifest, passages, sentences, passage_vectors, sentence_vectors, dense, bm25, articles)
         os.replace(tmp, gen)
         _point_current_at(index_dir, gen)
     except BaseException as exc:
@@ -204,40 +263,107 @@ def write_index(
         if isinstance(exc, OSError):
             raise write_error(index_dir, exc) from None
         raise
-    _prune(index_dir, keep={gen.name, previous.name if previous else ""})
+    if retiring is not None and retiring.is_dir():
+        (retiring / RETIRED).touch()  # the grace time of the generation just replaced starts now
+    prune(index_dir)
     return gen
 
 
-def in_memory(manifest: dict, passages, sentences, passage_vectors, sentence_vectors, bm25, articles=()) -> IndexData:
-    """A generation before it is written, to be searched (by the calibration) before its manifest is final."""
+def in_memory(
+    manifest: dict,
+    passages,
+    sentences,
+    passage_vectors,
+    sentence_vectors,
+    bm25,
+    articles=(),
+    *,
+    exact_max: int = EXACT_MAX,
+    previous: IndexData | None = None,
+) -> IndexData:
+    """A generation before it is written, to be searched (by the calibration) before its manifest is final.
+
+    Its dense index is chosen as `write_index` would, and recorded in `manifest["dense"]`;
+    pass the result to `write_index(..., built=)` to write that index instead of building it again.
+    """
+    dense, params = choose_dense(passage_vectors, exact_max=exact_max, previous=previous)
+    manifest["dense"] = params
     return IndexData(
         manifest,
         tuple(passages),
         tuple(sentences),
         passage_vectors,
         sentence_vectors,
-        _dense(passage_vectors),
+        dense,
         bm25,
         {a.info.source: a for a in articles},
     )
 
 
-def _dense(passage_vectors: np.ndarray) -> faiss.Index:
-    dense = faiss.IndexFlatIP(passage_vectors.shape[1])
-    dense.add(np.ascontiguousarray(passage_vectors, dtype=np.float32))
-    return dense
+def choose_dense(
+    passage_vectors: np.ndarray, *, exact_max: int, previous: IndexData | None = None
+) -> tuple[faiss.Index, dict]:
+    """The dense index for these vectors and its parameters (with a one-line `reason`) for the manifest.
+
+    Exact search up to `exact_max` passages, a trained IVF index past it (vectors.build_dense).
+    When `previous` has an IVF index trained on at least 1/RETRAIN_GROWTH of these vectors, its
+    lists are reused (k-means is the costly part) and only nprobe is tuned again; else it is trained.
+    """
+    x = np.ascontiguousarray(passage_vectors, dtype=np.float32)
+    old = (previous.manifest.get("dense") or {}) if previous is not None else {}
+    reusable = (
+        old.get("type", "").startswith("ivf")
+        and len(x) > exact_max
+        and len(x) < vectors.RETRAIN_GROWTH * int(old.get("trained_on", 0))
+        and previous.dense.d == x.shape[1]
+    )
+    if not reusable:
+        return vectors.build_dense(x, exact_max=exact_max)
+    index = _empty_copy(previous)
+    index.add(x)
+    rng = np.random.default_rng(0)
+    own = np.sort(rng.choice(len(x), size=min(len(x), RECALL_QUERIES), replace=False))
+    target = float(old.get("target_recall", 0.95))
+    nprobe, recall = vectors.tune_nprobe(index, x, x[own], own, target)
+    faiss.extract_index_ivf(index).nprobe = nprobe
+    params = {
+        **old,
+        "nprobe": nprobe,
+        "recall_at_10": round(recall, 4),
+        "recall_queries": len(own),
+        "exact_max": exact_max,
+        "reason": (
+            f"{old['type']}: {len(x)} passages > the exact-search limit {exact_max}; the {old['nlist']} lists "
+            f"trained on {old['trained_on']} passages are reused (retrained at {vectors.RETRAIN_GROWTH}x that); "
+            f"nprobe {nprobe} gives recall@{vectors.K} {recall:.3f} (target {target}) against exact search "
+            f"on {len(own)} indexed vectors"
+        ),
+    }
+    return index, params
+
+
+def _empty_copy(previous: IndexData) -> faiss.Index:
+    """The previous IVF index, trained, without its vectors. A memory-mapped one cannot be cloned: read its file."""
+    if vectors.is_mapped(previous.dense):
+        index = faiss.read_index(str(previous.folder / "passages.faiss"))
+    else:
+        index = faiss.clone_index(previous.dense)
+    index.reset()
+    return index
 
 
 def _write_parts(
-    folder: Path, manifest: dict, passages, sentences, passage_vectors, sentence_vectors, bm25, articles
+    folder: Path, manifest: dict, passages, sentences, passage_vectors, sentence_vectors, dense, bm25, articles
 ) -> None:
-    dense = _dense(passage_vectors)
     try:
-        faiss.write_index(dense, str(folder / "passages.faiss"))
+        vectors.save_dense(dense, folder / "passages.faiss")
     except RuntimeError as exc:  # FAISS says why only at the end of its message: "... (File too large)"
         why = re.search(r"\(([^()]+)\)\s*$", str(exc))
         raise OSError(None, why.group(1) if why else str(exc).rpartition("failed: ")[2]) from None
-    np.save(folder / "sentences.npy", np.ascontiguousarray(sentence_vectors, dtype=np.float32), allow_pickle=False)
+    sentence_vectors = np.ascontiguousarray(sentence_vectors, dtype=np.float32)
+    np.save(folder / "passages.npy", np.ascontiguousarray(passage_vectors, dtype=np.float32), allow_pickle=False)
+    np.save(folder / "sentences.npy", sentence_vectors, allow_pickle=False)
+    np.save(folder / "sentence_mean.npy", mean_vector(sentence_vectors), allow_pickle=False)
     with open(folder / "passages.jsonl", "w", encoding="utf-8") as f:
         for p, spans in zip(passages, sentences, strict=True):
             row = {
@@ -264,18 +390,40 @@ def _current_generation(index_dir: Path) -> Path | None:
     return index_dir / os.readlink(link) if link.is_symlink() else link
 
 
-def _prune(index_dir: Path, keep: set[str]) -> None:
-    """Drop old generations, keeping the previous one for readers still loading it."""
+def generation_of(index_dir: Path) -> str:
+    """The name of the generation `current` points at ("" if none): one readlink, cheap enough to poll."""
+    try:
+        return os.readlink(index_dir / CURRENT)
+    except FileNotFoundError:
+        return ""
+    except OSError:  # a real folder (a copied index): its name says nothing, its manifest does
+        return CURRENT if (index_dir / CURRENT).is_dir() else ""
+
+
+def prune(index_dir: Path, grace: float | None = None) -> list[str]:
+    """Remove generations no longer current for longer than the grace time; returns their names.
+
+    The grace time runs from `.retired` (made when `current` moved on); a generation without
+    it (left by an older version) counts from its own folder's time.
+    """
+    grace = GENERATION_GRACE_SECONDS if grace is None else grace
+    current = _current_generation(index_dir)
+    now, removed = time.time(), []
     for child in index_dir.iterdir():
-        if child.name.startswith("gen-") and child.name not in keep and child.is_dir():
+        if not child.name.startswith("gen-") or child == current or not child.is_dir():
+            continue
+        marker = child / RETIRED
+        try:
+            since = (marker if marker.exists() else child).stat().st_mtime
+        except OSError:
+            continue
+        if now - since >= grace:
             shutil.rmtree(child, ignore_errors=True)
+            removed.append(child.name)
+    return removed
 
 
-def read_manifest(index_dir: Path) -> dict | None:
-    """The current manifest, None if there is no index; IndexCorrupt if it cannot be read."""
-    gen = _current_generation(index_dir)
-    if gen is None:
-        return None
+def _read_manifest_at(gen: Path) -> dict:
     try:
         manifest = json.loads((gen / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -285,12 +433,23 @@ def read_manifest(index_dir: Path) -> dict | None:
     return manifest
 
 
-def load_index(index_dir: Path) -> IndexData | None:
-    """Load the current generation, checking that its parts agree with each other."""
-    manifest = read_manifest(index_dir)
-    if manifest is None:
-        return None
+def read_manifest(index_dir: Path) -> dict | None:
+    """The current manifest, None if there is no index; IndexCorrupt if it cannot be read."""
     gen = _current_generation(index_dir)
+    return None if gen is None else _read_manifest_at(gen)
+
+
+def load_index(index_dir: Path) -> IndexData | None:
+    """Load the current generation, checking that its parts agree with each other.
+
+    `current` is resolved once: every part comes from that generation, even if another
+    process points `current` elsewhere meanwhile. Vectors, FAISS lists and BM25 are
+    memory-mapped (read-only): loading costs the passages' text, not copies of the vectors.
+    """
+    gen = _current_generation(index_dir)
+    if gen is None:
+        return None
+    manifest = _read_manifest_at(gen)
     try:
         passages, sentences = [], []
         with open(gen / "passages.jsonl", encoding="utf-8") as f:
@@ -298,9 +457,15 @@ def load_index(index_dir: Path) -> IndexData | None:
                 row = json.loads(line)
                 passages.append(Passage(row["source"], row["title"], row["text"], row["start"], row["end"]))
                 sentences.append(tuple(tuple(s) for s in row["sentences"]))
-        dense = faiss.read_index(str(gen / "passages.faiss"))
-        sentence_vectors = np.load(gen / "sentences.npy", allow_pickle=False)
-        bm25 = bm25s.BM25.load(str(gen / "bm25"), show_progress=False)
+        dense = vectors.load_dense(gen / "passages.faiss", manifest.get("dense"), mmap=True)
+        sentence_vectors = np.load(gen / "sentences.npy", mmap_mode="r", allow_pickle=False)
+        if manifest.get("format_version", 0) < 4:  # read only to be rebuilt, for the reason "index format changed"
+            passage_vectors = dense.reconstruct_n(0, dense.ntotal)
+            sentence_mean = mean_vector(sentence_vectors)
+        else:
+            passage_vectors = np.load(gen / "passages.npy", mmap_mode="r", allow_pickle=False)
+            sentence_mean = np.load(gen / "sentence_mean.npy", allow_pickle=False)
+        bm25 = bm25s.BM25.load(str(gen / "bm25"), mmap=True, show_progress=False)
         with open(gen / "articles.jsonl", encoding="utf-8") as f:
             articles = {a.info.source: a for a in map(Archived.from_row, map(json.loads, f))}
     except Exception as exc:
@@ -309,7 +474,9 @@ def load_index(index_dir: Path) -> IndexData | None:
     checks = [
         (manifest.get("passages") == n, f"manifest says {manifest.get('passages')} passages, found {n}"),
         (dense.ntotal == n and dense.d == dim, f"FAISS index holds {dense.ntotal}x{dense.d}, expected {n}x{dim}"),
+        (passage_vectors.shape == (n, dim), "passage vectors do not match the passages"),
         (sentence_vectors.shape == (sum(map(len, sentences)), dim), "sentence vectors do not match the passages"),
+        (sentence_mean.shape == (dim,), "the mean sentence vector does not match the dimension"),
         (int(bm25.scores["num_docs"]) == n, "BM25 index does not match the passages"),
         (_bm25_consistent(bm25), "BM25 vocabulary does not match its score matrix"),
         ({p.source for p in passages} <= articles.keys(), "articles.jsonl does not name every passage's article"),
@@ -317,8 +484,18 @@ def load_index(index_dir: Path) -> IndexData | None:
     for ok, detail in checks:
         if not ok:
             raise IndexCorrupt(detail)
-    vectors = dense.reconstruct_n(0, n) if n else np.zeros((0, dim), np.float32)
-    return IndexData(manifest, tuple(passages), tuple(sentences), vectors, sentence_vectors, dense, bm25, articles)
+    return IndexData(
+        manifest,
+        tuple(passages),
+        tuple(sentences),
+        passage_vectors,
+        sentence_vectors,
+        dense,
+        bm25,
+        articles,
+        sentence_mean=sentence_mean,
+        folder=gen,
+    )
 
 
 def _bm25_consistent(bm25: bm25s.BM25) -> bool:

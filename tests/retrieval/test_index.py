@@ -9,7 +9,7 @@ import pytest
 from bot.core.errors import SeedsError
 from bot.retrieval.config import RetrievalConfig
 from bot.retrieval.engine import Engine
-from bot.retrieval.store import load_index, read_manifest
+from bot.retrieval.store import load_index, prune, read_manifest
 from tests.conftest import make_settings
 
 ALPHA = "Kelinci Emas Dibeli Startup Nusantara\n\nStartup Nusantara membeli perusahaan Kelinci Emas senilai Rp 5 triliun pada bulan Mei. Kesepakatan itu diumumkan di Jakarta oleh pendiri Budi Santoso.\n"
@@ -141,9 +141,12 @@ def test_the_swap_is_atomic_and_old_generations_are_pruned(corpus, embedder):
         write(corpus, "b.txt", text)
         engine.refresh()
     gens = sorted(p.name for p in (corpus / "index").iterdir() if p.name.startswith("gen-"))
-    assert len(gens) <= 2
     assert os.readlink(corpus / "index" / "current") in gens
     assert not [p for p in (corpus / "index").iterdir() if p.name.startswith(".tmp-")]
+    # replaced generations stay for readers still loading them (store.GENERATION_GRACE_SECONDS), then go
+    prune(corpus / "index", grace=0)
+    left = [p.name for p in (corpus / "index").iterdir() if p.name.startswith("gen-")]
+    assert left == [os.readlink(corpus / "index" / "current")]
 
 
 def test_an_unwritable_index_folder_is_a_clear_error(corpus, embedder):

@@ -13,7 +13,7 @@ import pytest
 from bot.core import messages
 from bot.retrieval.config import RetrievalConfig
 from bot.retrieval.engine import Engine
-from bot.retrieval.store import load_index, write_error
+from bot.retrieval.store import load_index, prune, write_error
 from tests.conftest import make_settings
 from tests.retrieval.test_index import ALPHA, BETA, GAMMA, write
 
@@ -80,7 +80,10 @@ def test_a_current_copied_as_a_real_folder_is_adopted(corpus, embedder, caplog):
     names = sorted(p.name for p in (corpus / "copy").iterdir())
     assert (corpus / "copy" / "current").is_symlink()
     assert [n for n in names if not n.startswith("gen-")] == [".lock", "current"]  # no stray link or folder
-    assert len([n for n in names if n.startswith("gen-")]) == 2  # the current one and the previous one
+    gens = [n for n in names if n.startswith("gen-")]
+    assert current_folder(corpus / "copy").name in gens and len(gens) > 1  # older ones wait out their grace time
+    assert sorted(prune(corpus / "copy", grace=0)) == sorted(set(gens) - {current_folder(corpus / "copy").name})
+    assert load_index(corpus / "copy").manifest["files"].keys() == {"a.txt", "b.txt", "c.txt"}
 
 
 def test_a_build_killed_midway_leaves_nothing_after_the_next_build(corpus, embedder, caplog):

@@ -294,6 +294,6 @@ def test_an_unreachable_database_and_bad_feeds_are_named(indexed, tmp_path):
 
 
 def test_the_default_store_is_a_sqlite_file_in_the_data_folder(indexed, tmp_path):
-    out, checks = doctor(indexed, **GOOD_TOKENS, NEWSBOT_DATA_DIR=str(tmp_path / "state"))
+    _, checks = doctor(indexed, **GOOD_TOKENS, NEWSBOT_DATA_DIR=str(tmp_path / "state"))
     ok, detail, _ = checks["store"]
     assert ok and "sqlite" in detail and (tmp_path / "state" / "newsbot.sqlite3").exists()

@@ -1,0 +1,296 @@
+"""An update costs what changed: unchanged files are not read, nothing just written is loaded again,
+BM25 tokenizes only new passages, and the decline calibration is kept while few passages changed."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import numpy as np
+import pytest
+
+from bot.core import messages
+from bot.retrieval import calibration, indexing, lexical, loading, store
+from bot.retrieval.config import RetrievalConfig
+from bot.retrieval.indexing import LexicalIds, embed_text, lexical_ids, update_index
+from bot.retrieval.lexical import build_bm25
+from bot.retrieval.loading import list_seed_files
+from bot.retrieval.store import load_index
+from tests.conftest import make_settings
+
+# Articles written for these tests, in English and Indonesian (not the seeds).
+FERRY = (
+    "Harbour Ferry Adds A Night Crossing\n\n"
+    "The harbour ferry company added a night crossing between Tallinn and Helsinki this spring. "
+    "Tickets for the late boat cost twelve euros and sell out on Fridays.\n"
+)
+KOPI = (
+    "Koperasi Kopi Gayo Membuka Gudang Baru\n\n"
+    "Koperasi petani kopi Gayo membuka gudang baru di Takengon untuk menyimpan tiga ratus ton biji kopi. "
+    "Gudang itu dibangun dengan pinjaman bank daerah.\n"
+)
+LIBRARY = (
+    "Perpustakaan Kota Buka Sampai Tengah Malam\n\n"
+    "Perpustakaan kota Bandung kini buka sampai tengah malam selama musim ujian. "
+    "Mahasiswa boleh meminjam laptop di meja depan dengan kartu anggota.\n"
+)
+_DAYS = ["On Monday", "On Saturday"]
+_DID = ["the choir rehearsed a new hymn", "the rowing team trained on the lake", "the bakers sold rye loaves"]
+_WHERE = ["near the old mill", "behind the station"]
+MANY = "Town Diary For The Season\n\n" + " ".join(f"{d} {w} {p}." for d in _DAYS for w in _DID for p in _WHERE)
+
+
+def config(root, **overrides) -> RetrievalConfig:
+    return RetrievalConfig.from_settings(make_settings(root, **overrides))
+
+
+def write(root, name: str, text: str) -> None:
+    (root / "seeds" / name).write_text(text, encoding="utf-8")
+
+
+@pytest.fixture
+def settle_now(monkeypatch):
+    """Files written a moment ago count as settled (the default waits STAT_SETTLE_NS after a write)."""
+    monkeypatch.setattr(loading, "STAT_SETTLE_NS", 0)
+
+
+def counting(monkeypatch, module, name) -> list:
+    calls = []
+    real = getattr(module, name)
+
+    def wrapper(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, wrapper)
+    return calls
+
+
+# ---------------------------------------------------------------- stat before hashing
+
+
+def test_a_file_whose_stat_is_unchanged_is_not_read(corpus, settle_now):
+    write(corpus, "ferry.txt", FERRY)
+    write(corpus, "kopi.txt", KOPI)
+    first = {s.source: s for s in list_seed_files(corpus / "seeds")}
+    assert all(s.stat and s.data for s in first.values())
+    known = {src: (s.stat, s.digest) for src, s in first.items()}
+    again = {s.source: s for s in list_seed_files(corpus / "seeds", known=known)}
+    assert again["ferry.txt"].data == b"" and again["ferry.txt"].digest == first["ferry.txt"].digest
+    # the same bytes written again: a new stat, so read and hashed; the digest says it is unchanged
+    write(corpus, "kopi.txt", KOPI)
+    rewritten = {s.source: s for s in list_seed_files(corpus / "seeds", known=known)}["kopi.txt"]
+    assert rewritten.data and rewritten.stat != first["kopi.txt"].stat
+    assert rewritten.digest == first["kopi.txt"].digest
+    # a change of the same size is still seen: the stat moves with any write
+    write(corpus, "kopi.txt", KOPI.replace("tiga", "lima"))
+    changed = {s.source: s for s in list_seed_files(corpus / "seeds", known=known)}["kopi.txt"]
+    assert changed.data and changed.digest != first["kopi.txt"].digest
+
+
+def test_a_recorded_stat_never_bypasses_the_size_limit_or_the_link_rules(corpus, settle_now, tmp_path_factory):
+    write(corpus, "ferry.txt", FERRY)
+    seed = list_seed_files(corpus / "seeds")[0]
+    known = {"ferry.txt": (seed.stat, seed.digest)}
+    small = list_seed_files(corpus / "seeds", max_bytes=50, known=known)[0]
+    assert small.skipped == messages.SKIP_TOO_LARGE.format(size=len(FERRY.encode()), limit=50)
+    outside = tmp_path_factory.mktemp("outside") / "secret.txt"
+    outside.write_text(FERRY, encoding="utf-8")
+    (corpus / "seeds" / "ferry.txt").unlink()
+    os.symlink(outside, corpus / "seeds" / "ferry.txt")
+    linked = list_seed_files(corpus / "seeds", known=known)[0]
+    assert linked.skipped.startswith(messages.SKIP_OUTSIDE.split("{")[0]) and not linked.known
+
+
+def test_a_file_written_just_now_gets_no_stat(corpus):
+    """Two writes in one clock tick leave the same stat: such a file is hashed again next time."""
+    write(corpus, "ferry.txt", FERRY)
+    assert list_seed_files(corpus / "seeds")[0].stat == ()
+    past = time.time_ns() - 2 * loading.STAT_SETTLE_NS
+    path = corpus / "seeds" / "ferry.txt"
+    assert os.stat(path).st_ctime_ns > past  # utime cannot move ctime back: still "just written"
+    os.utime(path, ns=(past, past))
+    assert list_seed_files(corpus / "seeds")[0].stat == ()
+
+
+def test_an_update_reads_only_new_files_and_hashes_each_once(corpus, embedder, settle_now, monkeypatch):
+    write(corpus, "ferry.txt", FERRY)
+    write(corpus, "kopi.txt", KOPI)
+    data, _ = update_index(config(corpus), embedder)
+    assert set(data.manifest["stats"]) == {"ferry.txt", "kopi.txt"}
+    write(corpus, "library.txt", LIBRARY)
+    reads = counting(monkeypatch, loading, "_read_seed")
+    hashes = counting(monkeypatch, loading, "file_hash")
+    data, report = update_index(config(corpus), embedder, data)
+    assert report.added == ("library.txt",) and report.unchanged == 2
+    assert [args[1] for args in reads] == ["library.txt"]
+    assert len(hashes) == 1
+    assert {p.source for p in data.passages} == {"ferry.txt", "kopi.txt", "library.txt"}
+
+
+# ---------------------------------------------------------------- no second load
+
+
+def test_an_update_returns_what_it_built_without_loading_it(corpus, embedder, monkeypatch):
+    write(corpus, "ferry.txt", FERRY)
+    data, _ = update_index(config(corpus), embedder)
+    write(corpus, "kopi.txt", KOPI)
+
+    def no_load(*_):
+        raise AssertionError("the update loaded an index")
+
+    monkeypatch.setattr(indexing, "load_index", no_load)
+    data, report = update_index(config(corpus), embedder, data)
+    assert report.added == ("kopi.txt",)
+    assert {p.source for p in data.passages} == {"ferry.txt", "kopi.txt"}
+
+
+def test_what_an_update_returns_is_what_a_load_reads(corpus, embedder):
+    write(corpus, "ferry.txt", FERRY)
+    data, _ = update_index(config(corpus), embedder)
+    write(corpus, "kopi.txt", KOPI)
+    write(corpus, "library.txt", LIBRARY)
+    data, _ = update_index(config(corpus), embedder, data)
+    loaded = load_index(corpus / "index")
+    assert loaded.manifest == json.loads(json.dumps(data.manifest))
+    assert tuple(loaded.passages) == tuple(data.passages) and tuple(loaded.sentences) == tuple(data.sentences)
+    assert loaded.articles == data.articles
+    assert np.array_equal(loaded.passage_vectors, data.passage_vectors)
+    assert np.array_equal(loaded.sentence_vectors, data.sentence_vectors)
+    for question in ("night ferry tickets Helsinki", "gudang kopi Takengon", "perpustakaan buka tengah malam"):
+        assert np.allclose(lexical.scores(loaded.bm25, question), lexical.scores(data.bm25, question))
+    q = embedder.query("When does the library close?").reshape(1, -1)
+    assert np.array_equal(loaded.dense.search(q, 3)[1], data.dense.search(q, 3)[1])
+    assert getattr(data, "folder", None) == getattr(loaded, "folder", None)
+
+
+# ---------------------------------------------------------------- BM25 from kept token ids
+
+
+def test_bm25_from_kept_token_ids_scores_as_a_fresh_build(corpus, embedder, monkeypatch):
+    write(corpus, "ferry.txt", FERRY)
+    write(corpus, "kopi.txt", KOPI)
+    data, _ = update_index(config(corpus), embedder)
+    old_texts = {embed_text(p) for p in data.passages}
+    (corpus / "seeds" / "ferry.txt").unlink()  # its words leave the vocabulary
+    write(corpus, "library.txt", LIBRARY)
+    tokenized = counting(monkeypatch, lexical, "tokens")
+    data, _ = update_index(config(corpus), embedder, data)
+    new_texts = {embed_text(p) for p in data.passages if p.source == "library.txt"}
+    passage_texts = old_texts | {embed_text(p) for p in data.passages}  # (questions are tokenized too)
+    assert {args[0] for args in tokenized} & passage_texts == new_texts
+    fresh = build_bm25([embed_text(p) for p in data.passages])
+    assert set(data.bm25.vocab_dict) == set(fresh.vocab_dict)
+    assert "helsinki" not in data.bm25.vocab_dict
+    for question in ("Perpustakaan buka sampai tengah malam?", "Koperasi kopi Gayo gudang", "laptop kartu anggota"):
+        assert np.allclose(lexical.scores(data.bm25, question), lexical.scores(fresh, question))
+
+
+def test_a_missing_or_stale_token_file_falls_back_to_tokenizing(corpus, embedder):
+    write(corpus, "ferry.txt", FERRY)
+    write(corpus, "kopi.txt", KOPI)
+    data, _ = update_index(config(corpus), embedder)
+    gen = os.path.realpath(corpus / "index" / "current")
+    os.remove(os.path.join(gen, indexing.TOKENS_FILE))
+    assert LexicalIds.load(corpus / "nowhere.npz", 2) is None
+    write(corpus, "library.txt", LIBRARY)
+    data, _ = update_index(config(corpus), embedder)  # a new process: loads the index without its token file
+    fresh = build_bm25([embed_text(p) for p in data.passages])
+    assert np.allclose(lexical.scores(data.bm25, "kopi Gayo"), lexical.scores(fresh, "kopi Gayo"))
+    stored = LexicalIds.load(data.folder / indexing.TOKENS_FILE, len(data.passages)) if data.folder else None
+    assert stored is None or stored.size == data.manifest["bm25_tokens"]["tokens"]
+    if data.folder:
+        assert LexicalIds.load(data.folder / indexing.TOKENS_FILE, len(data.passages) + 1) is None
+
+
+def test_lexical_ids_without_a_base_tokenizes_everything(corpus):
+    from bot.core.models import Passage
+
+    passages = [Passage("a.txt", "Ferry", FERRY, 0, len(FERRY)), Passage("b.txt", "Kopi", KOPI, 0, len(KOPI))]
+    ids = lexical_ids(None, [], passages)
+    fresh = build_bm25([embed_text(p) for p in passages])
+    assert ids.size == sum(len(lexical.tokens(embed_text(p))) for p in passages)
+    for question in ("ferry Tallinn", "kopi Takengon"):
+        assert np.allclose(lexical.scores(ids.bm25(), question), lexical.scores(fresh, question))
+
+
+def test_the_numpy_bm25_matrix_is_the_one_bm25s_builds():
+    import bm25s
+
+    from bot.core.models import Passage
+
+    texts = [FERRY, KOPI, LIBRARY, MANY, "a", "Kopi kopi KOPI, kopi Gayo: kopi!"]  # repeats, and a text with no word
+    passages = [Passage(f"{i}.txt", "", t, 0, len(t)) for i, t in enumerate(texts)]
+    ids = lexical_ids(None, [], passages)
+    ours = ids.bm25()
+    corpus = [ids.ids[a:b].tolist() for a, b in zip(ids.offsets[:-1], ids.offsets[1:], strict=True)]
+    theirs = bm25s.BM25()
+    theirs.index(
+        bm25s.tokenization.Tokenized(corpus, {str(w): i for i, w in enumerate(ids.vocab)}), show_progress=False
+    )
+    assert ours.vocab_dict == theirs.vocab_dict and ours.scores["num_docs"] == theirs.scores["num_docs"]
+    for part in ("data", "indices", "indptr"):
+        assert ours.scores[part].dtype == theirs.scores[part].dtype, part
+        assert np.array_equal(ours.scores[part], theirs.scores[part]), part
+    for question in ("kopi Gayo", "ferry crossing Helsinki", "perpustakaan"):
+        assert np.array_equal(lexical.scores(ours, question), lexical.scores(theirs, question))
+
+
+# ---------------------------------------------------------------- calibration kept or measured again
+
+
+def test_the_recalibration_rule():
+    cal = {"method": calibration.METHOD, "bank": calibration.bank_digest(), "k": 3, "passages": 1000, "changed": 0}
+    limit = int(calibration.RECALIBRATE_FRACTION * 1000)  # 50 passages
+    assert calibration.carried(cal, 1000 + limit, limit, 3)["changed"] == limit
+    assert calibration.carried(cal, 1000 + limit + 1, limit + 1, 3) is None
+    # small updates add up: the sum since the last measurement counts
+    step = calibration.carried(cal, 1000 + limit - 10, limit - 10, 3)
+    assert step["changed"] == limit - 10 and step["passages"] == 1000
+    assert calibration.carried(step, 1000 + limit + 10, 20, 3) is None
+    assert calibration.carried(cal, 1001, 1, 5) is None  # another k
+    assert calibration.carried({**cal, "bank": "other"}, 1001, 1, 3) is None
+    assert calibration.carried(None, 1001, 1, 3) is None
+
+
+def test_a_small_addition_keeps_the_calibration_and_a_large_one_measures_again(corpus, embedder, monkeypatch):
+    """The archive here is tiny, so the fraction is raised to make "small" mean one short article."""
+    monkeypatch.setattr(calibration, "RECALIBRATE_FRACTION", 0.5)
+    write(corpus, "ferry.txt", FERRY)
+    write(corpus, "kopi.txt", KOPI)
+    data, report = update_index(config(corpus, chunk_max_chars=120), embedder)
+    first = data.manifest["calibration"]
+    assert first["passages"] == len(data.passages) >= 4 and first["changed"] == 0
+    write(corpus, "library.txt", LIBRARY)
+    data, report = update_index(config(corpus, chunk_max_chars=120), embedder, data)
+    added = sum(p.source == "library.txt" for p in data.passages)
+    kept = data.manifest["calibration"]
+    assert 0 < added <= 0.5 * first["passages"]
+    assert kept == {**first, "changed": added}
+    assert report.calibration == calibration.describe(data.manifest)
+    assert f"{added} passages added or removed since" in report.calibration
+    # a large addition: measured again, on this index, with the probe vectors kept in the generation
+    monkeypatch.setattr(calibration, "_vectors", {})
+    queries = counting(monkeypatch, embedder, "query")
+    write(corpus, "diary.txt", MANY)
+    data, report = update_index(config(corpus, chunk_max_chars=120), embedder, data)
+    assert not queries  # no probe question embedded again
+    again = data.manifest["calibration"]
+    assert sum(p.source == "diary.txt" for p in data.passages) > 0.5 * kept["passages"]
+    assert again["passages"] == len(data.passages) and again["changed"] == 0
+    top_k = config(corpus).top_k
+    assert again["offtopic_median"] == calibration.calibrate(data, embedder, top_k)["offtopic_median"]
+    assert "added or removed since" not in report.calibration
+
+
+# ---------------------------------------------------------------- the dense index choice in the report
+
+
+def test_the_report_names_the_dense_index_choice(corpus, embedder):
+    write(corpus, "ferry.txt", FERRY)
+    data, report = update_index(config(corpus), embedder)
+    reason = (data.manifest.get("dense") or {}).get("reason", "")
+    assert report.dense == reason
+    if hasattr(store, "choose_dense"):
+        assert "exact" in report.dense
