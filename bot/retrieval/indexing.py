@@ -43,6 +43,7 @@ from bot.retrieval.store import (
     IndexData,
     in_memory,
     load_index,
+    passage_sources,
     read_manifest,
     write_error,
     write_index,
@@ -296,7 +297,7 @@ def _keys(a: Archived) -> list[str]:
 
 def kept_rows(base: IndexData | None, keep: frozenset[str]) -> list[int]:
     """The base's passages that belong to unchanged files, in index order."""
-    return [i for i, p in enumerate(base.passages) if p.source in keep] if base else []
+    return [i for i, source in enumerate(passage_sources(base.passages)) if source in keep] if base else []
 
 
 def reuse_vectors(base: IndexData | None, keep: frozenset[str], dim: int, rows: list[int] | None = None) -> Parts:
@@ -316,7 +317,13 @@ def reuse_vectors(base: IndexData | None, keep: frozenset[str], dim: int, rows: 
 
 
 def embed_new(articles: tuple[Article, ...], config: RetrievalConfig, embedder: Embedder, progress: bool) -> Parts:
-    """Chunk the new and changed articles, and embed each passage and each of its sentences."""
+    """Chunk the new and changed articles, and embed each passage and each distinct sentence once.
+
+    Consecutive passages share sentences (`chunk_overlap_sentences`) and an article may repeat a
+    line word for word; a sentence's vector depends on its text alone (the model embeds each text
+    on its own, whatever the batch), so each distinct text is embedded once and its row reused.
+    The result still has one sentence row per passage-sentence, as the store and search expect.
+    """
     passages, sentences = [], []
     for article in articles:
         for passage, spans in chunk(article, config.chunk_max_chars, config.chunk_overlap_sentences):
@@ -325,10 +332,23 @@ def embed_new(articles: tuple[Article, ...], config: RetrievalConfig, embedder: 
     if not passages:
         return Parts.empty(embedder.dim)
     texts = [embed_text(p) for p in passages]
-    sentence_texts = [p.text[a:b] for p, spans in zip(passages, sentences, strict=True) for a, b in spans]
-    log.info("embedding %d passages from %d files", len(texts), len(articles))
-    vectors = _embed(embedder, texts + sentence_texts, progress)
-    return Parts(tuple(passages), tuple(sentences), vectors[: len(texts)], vectors[len(texts) :])
+    distinct, rows = distinct_sentences(passages, sentences)
+    log.info("embedding %d passages and %d distinct sentences from %d files", len(texts), len(distinct), len(articles))
+    vectors = _embed(embedder, texts + distinct, progress)
+    return Parts(tuple(passages), tuple(sentences), vectors[: len(texts)], vectors[len(texts) :][rows])
+
+
+def distinct_sentences(
+    passages: Sequence[Passage], sentences: Sequence[Sequence[tuple[int, int]]]
+) -> tuple[list[str], np.ndarray]:
+    """The distinct sentence texts, in first-seen order, and for each passage-sentence its row among them."""
+    row_of: dict[str, int] = {}
+    rows = [
+        row_of.setdefault(p.text[a:b], len(row_of))
+        for p, spans in zip(passages, sentences, strict=True)
+        for a, b in spans
+    ]
+    return list(row_of), np.asarray(rows, dtype=np.int64)
 
 
 def write_generation(

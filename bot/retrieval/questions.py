@@ -579,3 +579,109 @@ def answer_span(sentence: str, question: Question, context: str = "") -> Span | 
     """The short answer in `sentence`: a verbatim span of the type the question wants, or None."""
     spans = answer_spans(sentence, question, context)
     return spans[0] if spans else None
+
+
+# --- What the question asks about an entity, and whether a text says it about that entity ---
+#
+# "Siapa CEO Google?" asks one relation (CEO) of one entity (Google). A passage that never
+# states the relation (no "CEO", "chief executive", "direktur utama" anywhere in it) cannot
+# answer, however close it is; one that states it only for another entity ("CEO OpenAI Sam
+# Altman", "former Stripe CTO") does not either. Each relation is a pattern of the words that
+# state it in English, Indonesian and Spanish; a question names it with the same words.
+
+RELATIONS: dict[str, str] = {
+    "ceo": r"\bCEO\b|chief executive|direktur utama|presiden direktur|consejer[oa] delegad[oa]|director ejecutivo",
+    "cto": r"\bCTO\b|chief (?:technology|technical) officer|direktur teknologi|director de tecnolog[ií]a",
+    "cfo": r"\bCFO\b|chief financial officer|finance director|direktur keuangan|director financier[oa]",
+    "founder": r"\bfound(?:ed|er|ers|ing)\b|co-?founder|pendiri|didirikan|mendirikan|fundador|fund[oó]\b|fundad[oa]",
+    "minister": r"\bminist(?:ers?|ro|ra)\b|\bmenteri\b",
+    "captain": r"\bcaptain|kapten|capit[aá]n",
+    "revenue": r"\brevenues?\b|\bsales\b|turnover|pendapatan|penjualan|\bingresos\b|\bventas\b",
+    "profit": r"\bprofits?\b|net income|\bearnings\b|\blaba\b|beneficio|ganancia",
+    "employees": r"\bemploy(?:ees?|s|ed)?\b|\bstaff\b|workforce|headcount|\bworkers\b|karyawan|pegawai|"
+    r"mempekerjakan|\bpekerja\b|tenaga kerja|emplea(?:dos?|n)\b|trabajadores|plantilla",
+    "headquarters": r"headquarter|\w-based\b|\bbased in\b|kantor pusat|berkantor|bermarkas|berbasis di|\bsede\b",
+    "share_price": r"share price|stock price|per share|harga saham|per saham|precio de (?:la|las) acci[oó]n|cotiza",
+    "net_worth": r"net worth|fortune|kekayaan|\bharta\b|patrimonio",
+    "spouse": r"\bwife\b|husband|spouse|married|\biste?ri\b|\bsuami\b|esposa|marido",
+    "education": r"universit|college|graduat|kuliah|lulusan|alumn|universidad|studied",
+    "lender": r"\bbanks?\b|\blend|\bloans?\b|pinjaman|kredit|\bbancos?\b|pr[eé]stamo",
+    "maker": r"manufactur|supplier|suppl(?:y|ied|ies)\b|\bmade by\b|produsen|pemasok|fabricante|suministr|proveedor",
+    "listing": r"\bIPO\b|go public|listing|melantai|\bbursa\b|salida a bolsa",
+    "funding": r"funding|\brais(?:e[ds]?|ing)\b|pendanaan|penggalangan dana|financiaci[oó]n",
+    "exchange_rate": r"exchange rate|\bkurs\b|tipo de cambio",
+    "production": r"\bproduc(?:e|es|ed|ing|tion)\b|berproduksi|produksi|\bproducci[oó]n|producir",
+}
+# How a question names a relation, where the statement's words are too broad to ask by
+# ("based" in a question, "shares" or "raised" alone): the relation's own pattern otherwise.
+_ASKED_AS: dict[str, str] = {
+    "headquarters": r"headquarter|kantor pusat|\bsede\b|\bbased\b",
+    "share_price": r"share price|stock price|harga saham|precio de la acci[oó]n",
+    "funding": r"funding round|\braised?\b.*\b(?:round|funding|capital)\b|putaran pendanaan|ronda de financiaci",
+    "production": r"\bstart(?:s|ed)? produc|mulai (?:ber)?produksi|comenzar[aá] a producir",
+}
+# Relations that are a role one entity holds in another: stated for the wrong one when the
+# role word sits beside another name ("CEO OpenAI Sam Altman", "Stripe CTO", "CEO of Stripe").
+ROLES = frozenset({"ceo", "cto", "cfo", "founder", "minister", "captain"})
+_WHY = re.compile(r"^\W*(?:why|mengapa|kenapa|por ?qu[eé])\b", re.IGNORECASE)
+# Words between a role and the name it belongs to that are not names themselves.
+_ROLE_FILLERS = frozenset("former mantan ex new baru then kini now".split())
+
+
+def relations(question: Question) -> tuple[str, ...]:
+    """The relations the question asks about (RELATIONS keys); none for a why-question, which
+    asks for an explanation in which these words are only context."""
+    if _WHY.search(question.text):
+        return ()
+    return tuple(r for r, p in RELATIONS.items() if re.search(_ASKED_AS.get(r, p), question.text, re.IGNORECASE))
+
+
+def states(relation: str, text: str) -> bool:
+    return bool(re.search(RELATIONS[relation], text, re.IGNORECASE))
+
+
+def entity(question: Question) -> tuple[str, ...]:
+    """The names the question asks about: its names without the words of the relation (CEO, CTO)."""
+    return tuple(
+        n
+        for n in question.names
+        if not _is_title(n) and not any(re.fullmatch(p, n, re.IGNORECASE) for p in RELATIONS.values())
+    )
+
+
+def role_holder(sentence: str, start: int, end: int) -> str | None:
+    """The name a role word at sentence[start:end] is tied to, if one stands beside it: "Stripe"
+    in "former Stripe CTO", "OpenAI" in "CEO OpenAI Sam Altman" (organisation, then person) and in
+    "CEO of OpenAI". None when the role stands alone, after "as" / "sebagai" (the role a person
+    takes), or only a person follows ("CFO Lars Øvrebø")."""
+    before = re.findall(r"(?:^|\s)([\w'’&.-]+)$", sentence[:start].rstrip())
+    while before and before[0].casefold() in _ROLE_FILLERS:
+        before = re.findall(r"(?:^|\s)([\w'’&.-]+)$", sentence[: sentence.rindex(before[0], 0, start)].rstrip())
+    word = _POSSESSIVE.sub("", before[0]) if before else ""
+    if word[:1].isupper() and not _is_title(word) and word.casefold() not in _OPENERS:
+        return word
+    of = re.match(r"\s+(?:of|at|de|del|di)\s+([^\W\d_]*[A-Z][\w&.-]*)", sentence[end:])
+    if of:
+        return of.group(1)
+    run = re.match(r"(?:\s+[^\W\d_]*[A-Z][\w'’&.-]*)+", sentence[end:])
+    words = run.group().split() if run else []
+    return words[0] if len(words) >= 3 else None  # "CEO OpenAI Sam Altman": the first of three names
+
+
+def role_is_about(question: Question, relation: str, sentence: str, passage: str) -> bool | None:
+    """Whether the sentence states the role for the question's entity: a mention tied to one of
+    its names, or one standing alone ("as its new chief technical officer") in a sentence that names
+    the entity, or in a passage that names it when the sentence ties the role to no other name.
+    None when the sentence does not state the role at all (then the passage's other sentences may)."""
+    mentions = list(re.finditer(RELATIONS[relation], sentence, re.IGNORECASE))
+    if not mentions:
+        return None
+    own = entity(question)
+    words = {w.casefold() for n in own for w in n.split()}
+    holders = [role_holder(sentence, m.start(), m.end()) for m in mentions]
+    if any(h is not None and h.casefold() in words for h in holders):
+        return True
+    if None not in holders:
+        return False
+    named = [n for n in own if n in sentence] or (all(h is None for h in holders) and [n for n in own if n in passage])
+    return bool(named)

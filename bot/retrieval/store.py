@@ -6,6 +6,13 @@
             manifest.json     format version, model, dimension, chunking, a hash per file, decline
                               calibration, and under "dense" the FAISS index chosen and why
             passages.jsonl    one passage a line, with its sentences' offsets
+            passages.offsets.npy  where each line of passages.jsonl starts (n + 1 byte offsets): a
+                              passage is parsed when it is read, not when the index is loaded
+            passages.source.npy   each passage's article, as a row of sources.json (a list of names)
+            articles.jsonl    one archived article a line (title, link, site, date), with
+                              articles.offsets.npy and articles.names.json to read one on access
+            sentences.spans.npy   every sentence's (start, end) in its passage's text, in passage order
+            sentences.start.npy   each passage's first row in sentences.spans.npy (n + 1)
             passages.faiss    the dense index: exact (flat) while small, a trained IVF past `exact_max`
             passages.npy      one normalized vector per passage (memory-mapped when loaded)
             sentences.npy     one normalized vector per sentence, for highlighting (memory-mapped)
@@ -39,14 +46,17 @@ import fcntl
 import functools
 import json
 import logging
+import mmap
 import os
 import re
 import shutil
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from array import array
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from itertools import chain
 from pathlib import Path
 
 import bm25s
@@ -62,7 +72,9 @@ log = logging.getLogger(__name__)
 
 # 2: the manifest carries the decline calibration (calibration.py); 3: articles.jsonl;
 # 4: the dense index chosen by size (manifest "dense"), passages.npy and sentence_mean.npy, memory-mapped
-FORMAT_VERSION = 4
+# 5: passages and articles read on access (*.offsets.npy, passages.source.npy, sources.json,
+#    articles.names.json, sentences.start.npy and sentences.spans.npy)
+FORMAT_VERSION = 5
 # a generation no longer current stays this long: no load takes longer, so no reader is still reading it
 GENERATION_GRACE_SECONDS = 600
 RETIRED = ".retired"
@@ -92,13 +104,109 @@ class Archived:
         return cls(SourceInfo(**fields), str(row.get("text_sha", "")))
 
 
+class _ReadOnlySequence(Sequence):
+    """A sequence that compares equal to any sequence of the same items, as the tuple it replaces did."""
+
+    __hash__ = None
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return tuple(self._item(j) for j in range(*i.indices(len(self))))
+        n = len(self)
+        j = int(i) + n if int(i) < 0 else int(i)
+        if not 0 <= j < n:
+            raise IndexError(i)
+        return self._item(j)
+
+    def __iter__(self):
+        return (self._item(j) for j in range(len(self)))
+
+    def __eq__(self, other):
+        if not isinstance(other, Sequence) or isinstance(other, str):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    def __add__(self, other):
+        return tuple(self) + tuple(other)
+
+    def __radd__(self, other):
+        return tuple(other) + tuple(self)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} of {len(self)}>"
+
+
+class MappedPassages(_ReadOnlySequence):
+    """The passages of a written generation, each parsed from passages.jsonl when it is read.
+
+    Loading a million passages eagerly took most of a cold start; a question reads a few dozen.
+    """
+
+    def __init__(self, path: Path, offsets: np.ndarray, source_ids: np.ndarray, source_names: Sequence[str]):
+        with open(path, "rb") as f:
+            self._buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if offsets[-1] else b""
+        self._offsets, self._source_ids, self._names = offsets, source_ids, tuple(source_names)
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def _item(self, i: int) -> Passage:
+        row = json.loads(self._buf[int(self._offsets[i]) : int(self._offsets[i + 1])])
+        return Passage(row["source"], row["title"], row["text"], row["start"], row["end"])
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Every passage's article, without parsing a passage."""
+        return tuple(map(self._names.__getitem__, self._source_ids.tolist()))
+
+
+class MappedSpans(_ReadOnlySequence):
+    """Per passage, its sentences' (start, end) offsets, read from a memory-mapped array on access."""
+
+    def __init__(self, spans: np.ndarray, starts: np.ndarray):
+        self._spans, self.starts = spans, starts
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+    def _item(self, i: int) -> tuple[tuple[int, int], ...]:
+        return tuple(map(tuple, self._spans[int(self.starts[i]) : int(self.starts[i + 1])].tolist()))
+
+
+class MappedArticles(Mapping):
+    """The archived articles of a written generation by source, each parsed from articles.jsonl when read."""
+
+    def __init__(self, path: Path, offsets: np.ndarray, names: Sequence[str]):
+        with open(path, "rb") as f:
+            self._buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if offsets[-1] else b""
+        self._offsets, self._row = offsets, {name: i for i, name in enumerate(names)}
+
+    def __getitem__(self, source: str) -> Archived:
+        i = self._row[source]
+        return Archived.from_row(json.loads(self._buf[int(self._offsets[i]) : int(self._offsets[i + 1])]))
+
+    def __contains__(self, source) -> bool:
+        return source in self._row
+
+    def __iter__(self):
+        return iter(self._row)
+
+    def __len__(self) -> int:
+        return len(self._row)
+
+
+def passage_sources(passages: Sequence[Passage]) -> Sequence[str]:
+    """Each passage's article, in order: from an array for a loaded index, instead of parsing every passage."""
+    return passages.sources if isinstance(passages, MappedPassages) else tuple(p.source for p in passages)
+
+
 @dataclass(frozen=True)
 class IndexData:
     """One loaded generation of the index; never changed after loading."""
 
     manifest: dict
-    passages: tuple[Passage, ...]
-    sentences: tuple[tuple[tuple[int, int], ...], ...]  # per passage: offsets into its text
+    passages: Sequence[Passage]  # a tuple, or MappedPassages (read on access) when loaded
+    sentences: Sequence[tuple[tuple[int, int], ...]]  # per passage: offsets into its text
     passage_vectors: np.ndarray  # (n, dim)
     sentence_vectors: np.ndarray  # (total sentences, dim), in passage order
     dense: faiss.Index
@@ -111,8 +219,11 @@ class IndexData:
     folder: Path | None = None  # the generation folder it was loaded from; None before it is written
 
     def __post_init__(self):
-        counts = np.array([len(s) for s in self.sentences], dtype=np.int64)
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64) if len(counts) else counts
+        if isinstance(self.sentences, MappedSpans):
+            starts = np.array(self.sentences.starts[:-1], dtype=np.int64)
+        else:
+            counts = np.array([len(s) for s in self.sentences], dtype=np.int64)
+            starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64) if len(counts) else counts
         object.__setattr__(self, "sentence_start", starts)
         if self.sentence_mean is None:
             object.__setattr__(self, "sentence_mean", mean_vector(self.sentence_vectors))
@@ -364,23 +475,94 @@ def _write_parts(
     np.save(folder / "passages.npy", np.ascontiguousarray(passage_vectors, dtype=np.float32), allow_pickle=False)
     np.save(folder / "sentences.npy", sentence_vectors, allow_pickle=False)
     np.save(folder / "sentence_mean.npy", mean_vector(sentence_vectors), allow_pickle=False)
-    with open(folder / "passages.jsonl", "w", encoding="utf-8") as f:
-        for p, spans in zip(passages, sentences, strict=True):
+    _write_passages(folder, passages, sentences)
+    offsets, names = [0], []
+    with open(folder / "articles.jsonl", "wb") as f:
+        for archived in articles:
+            line = (json.dumps(archived.row(), ensure_ascii=False) + "\n").encode("utf-8")
+            f.write(line)
+            offsets.append(offsets[-1] + len(line))
+            names.append(archived.info.source)
+    np.save(folder / "articles.offsets.npy", np.array(offsets, dtype=np.int64), allow_pickle=False)
+    (folder / "articles.names.json").write_text(json.dumps(names, ensure_ascii=False), encoding="utf-8")
+    bm25.save(str(folder / "bm25"), show_progress=False)
+    # the manifest goes last: a folder with a manifest is complete
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+def _write_passages(folder: Path, passages, sentences) -> None:
+    """passages.jsonl for people, and the arrays that let a load read a passage only when it is asked for."""
+    # compact arrays, not lists of Python ints: a million passages have ~3 million sentences
+    offsets, source_ids, names = array("q", [0]), array("i"), {}
+    starts, spans = array("q", [0]), array("i")
+    with open(folder / "passages.jsonl", "wb") as f:
+        for p, passage_spans in zip(passages, sentences, strict=True):
             row = {
                 "source": p.source,
                 "title": p.title,
                 "text": p.text,
                 "start": p.start,
                 "end": p.end,
-                "sentences": [list(s) for s in spans],
+                "sentences": [list(s) for s in passage_spans],
             }
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
-    with open(folder / "articles.jsonl", "w", encoding="utf-8") as f:
-        for archived in articles:
-            f.write(json.dumps(archived.row(), ensure_ascii=False) + "\n")
-    bm25.save(str(folder / "bm25"), show_progress=False)
-    # the manifest goes last: a folder with a manifest is complete
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+            line = (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
+            f.write(line)
+            offsets.append(offsets[-1] + len(line))
+            source_ids.append(names.setdefault(p.source, len(names)))
+            spans.extend(chain.from_iterable(passage_spans))
+            starts.append(len(spans) // 2)
+    np.save(folder / "passages.offsets.npy", np.frombuffer(offsets, dtype=np.int64), allow_pickle=False)
+    np.save(folder / "passages.source.npy", np.frombuffer(source_ids, dtype=np.int32), allow_pickle=False)
+    (folder / "sources.json").write_text(json.dumps(list(names), ensure_ascii=False), encoding="utf-8")
+    np.save(folder / "sentences.start.npy", np.frombuffer(starts, dtype=np.int64), allow_pickle=False)
+    np.save(folder / "sentences.spans.npy", np.frombuffer(spans, dtype=np.int32).reshape(-1, 2), allow_pickle=False)
+
+
+def _read_passages(gen: Path, manifest: dict) -> tuple[Sequence[Passage], Sequence, Sequence[str]]:
+    """The passages, their sentences' offsets and each one's article; eagerly only for an index older than 5."""
+    if manifest.get("format_version", 0) < 5:  # read only to be rebuilt
+        passages, sentences = [], []
+        with open(gen / "passages.jsonl", encoding="utf-8") as f:
+            for line in f:
+                row = json.loads(line)
+                passages.append(Passage(row["source"], row["title"], row["text"], row["start"], row["end"]))
+                sentences.append(tuple(tuple(s) for s in row["sentences"]))
+        return tuple(passages), tuple(sentences), sorted({p.source for p in passages})
+
+    def array(name: str) -> np.ndarray:
+        return np.load(gen / name, mmap_mode="r", allow_pickle=False)
+
+    offsets, source_ids = array("passages.offsets.npy"), array("passages.source.npy")
+    names = json.loads((gen / "sources.json").read_text(encoding="utf-8"))
+    starts, spans = array("sentences.start.npy"), array("sentences.spans.npy")
+    n, size = len(offsets) - 1, (gen / "passages.jsonl").stat().st_size
+    checks = [
+        (len(offsets) >= 1 and int(offsets[0]) == 0 and int(offsets[-1]) == size, "passage offsets do not match"),
+        (
+            source_ids.shape == (n,) and (not n or 0 <= int(source_ids.min()) <= int(source_ids.max()) < len(names)),
+            "passage sources do not match sources.json",
+        ),
+        (
+            starts.shape == (n + 1,) and int(starts[0]) == 0 and int(starts[-1]) == len(spans),
+            "sentence offsets do not match the passages",
+        ),
+    ]
+    for ok, detail in checks:
+        if not ok:
+            raise IndexCorrupt(detail)
+    return MappedPassages(gen / "passages.jsonl", offsets, source_ids, names), MappedSpans(spans, starts), names
+
+
+def _read_articles(gen: Path, manifest: dict) -> Mapping[str, Archived]:
+    if manifest.get("format_version", 0) < 5:
+        with open(gen / "articles.jsonl", encoding="utf-8") as f:
+            return {a.info.source: a for a in map(Archived.from_row, map(json.loads, f))}
+    offsets = np.load(gen / "articles.offsets.npy", mmap_mode="r", allow_pickle=False)
+    names = json.loads((gen / "articles.names.json").read_text(encoding="utf-8"))
+    size = (gen / "articles.jsonl").stat().st_size
+    if len(offsets) != len(names) + 1 or int(offsets[0]) != 0 or int(offsets[-1]) != size:
+        raise IndexCorrupt("article offsets do not match articles.jsonl")
+    return MappedArticles(gen / "articles.jsonl", offsets, names)
 
 
 def _current_generation(index_dir: Path) -> Path | None:
@@ -451,12 +633,7 @@ def load_index(index_dir: Path) -> IndexData | None:
         return None
     manifest = _read_manifest_at(gen)
     try:
-        passages, sentences = [], []
-        with open(gen / "passages.jsonl", encoding="utf-8") as f:
-            for line in f:
-                row = json.loads(line)
-                passages.append(Passage(row["source"], row["title"], row["text"], row["start"], row["end"]))
-                sentences.append(tuple(tuple(s) for s in row["sentences"]))
+        passages, sentences, sources = _read_passages(gen, manifest)
         dense = vectors.load_dense(gen / "passages.faiss", manifest.get("dense"), mmap=True)
         sentence_vectors = np.load(gen / "sentences.npy", mmap_mode="r", allow_pickle=False)
         if manifest.get("format_version", 0) < 4:  # read only to be rebuilt, for the reason "index format changed"
@@ -466,8 +643,7 @@ def load_index(index_dir: Path) -> IndexData | None:
             passage_vectors = np.load(gen / "passages.npy", mmap_mode="r", allow_pickle=False)
             sentence_mean = np.load(gen / "sentence_mean.npy", allow_pickle=False)
         bm25 = bm25s.BM25.load(str(gen / "bm25"), mmap=True, show_progress=False)
-        with open(gen / "articles.jsonl", encoding="utf-8") as f:
-            articles = {a.info.source: a for a in map(Archived.from_row, map(json.loads, f))}
+        articles = _read_articles(gen, manifest)
     except Exception as exc:
         raise IndexCorrupt(f"{type(exc).__name__}: {exc}") from None
     n, dim = len(passages), int(manifest.get("dim", -1))
@@ -475,19 +651,19 @@ def load_index(index_dir: Path) -> IndexData | None:
         (manifest.get("passages") == n, f"manifest says {manifest.get('passages')} passages, found {n}"),
         (dense.ntotal == n and dense.d == dim, f"FAISS index holds {dense.ntotal}x{dense.d}, expected {n}x{dim}"),
         (passage_vectors.shape == (n, dim), "passage vectors do not match the passages"),
-        (sentence_vectors.shape == (sum(map(len, sentences)), dim), "sentence vectors do not match the passages"),
+        (sentence_vectors.shape == (_sentence_count(sentences), dim), "sentence vectors do not match the passages"),
         (sentence_mean.shape == (dim,), "the mean sentence vector does not match the dimension"),
         (int(bm25.scores["num_docs"]) == n, "BM25 index does not match the passages"),
         (_bm25_consistent(bm25), "BM25 vocabulary does not match its score matrix"),
-        ({p.source for p in passages} <= articles.keys(), "articles.jsonl does not name every passage's article"),
+        (set(sources) <= articles.keys(), "articles.jsonl does not name every passage's article"),
     ]
     for ok, detail in checks:
         if not ok:
             raise IndexCorrupt(detail)
     return IndexData(
         manifest,
-        tuple(passages),
-        tuple(sentences),
+        passages,
+        sentences,
         passage_vectors,
         sentence_vectors,
         dense,
@@ -496,6 +672,10 @@ def load_index(index_dir: Path) -> IndexData | None:
         sentence_mean=sentence_mean,
         folder=gen,
     )
+
+
+def _sentence_count(sentences) -> int:
+    return int(sentences.starts[-1]) if isinstance(sentences, MappedSpans) else sum(map(len, sentences))
 
 
 def _bm25_consistent(bm25: bm25s.BM25) -> bool:

@@ -19,7 +19,11 @@ tell apart is a question whose answer is of the right kind but about something e
 - a figure of the question ("in 2024", "Llama 3") must be in the passage that answers:
   a passage about another year or model does not;
 - a question asking who, where, when, how many or how much is answered by a sentence
-  holding that kind of thing (a name, a date, a figure) beyond what the question says.
+  holding that kind of thing (a name, a date, a figure) beyond what the question says;
+- a question asking for a relation of an entity (its CEO, founder, revenue, headquarters,
+  share price...) is answered by a passage that states that relation, and for a role, by a
+  sentence that ties the role to that entity, not to another one beside it
+  ("Siapa CEO Google?" is not answered by "CEO OpenAI Sam Altman").
 
 The threshold (DEFAULT_THRESHOLD, or NEWSBOT_MIN_RELEVANCE) is a margin over the
 calibrated off-topic line, so one number holds for archives of any size (calibration.py).
@@ -64,13 +68,16 @@ def judge(question: Question, result: Result, data: IndexData, threshold: float)
     unknown = unknown_terms(question, data)
     hit = result.hits[0]
     passage = data.passages[hit.index].text
-    absent = missing_figures(question, data.passages[hit.index].title + "\n" + passage)
+    titled = data.passages[hit.index].title + "\n" + passage
+    absent = missing_figures(question, titled)
     if unknown:
         why = f"the archive never mentions {', '.join(unknown)}"
     elif absent:
         why = f"the answering passage does not mention {', '.join(absent)}"
     elif not holds_answer(question, passage[slice(*hit.highlight)], passage):
         why = f"the answering sentence holds no {questions.answer_kind(question)} answer"
+    else:
+        why = unstated_relation(question, passage[slice(*hit.highlight)], titled)
     if why:
         score -= RULE_PENALTY
     covered = score >= threshold
@@ -141,3 +148,18 @@ def knows(words: tuple[str, ...], token: str) -> bool:
     stem = token[: max(4, len(token) - 3)]  # Swedish ~ Sweden, Indonesian ~ Indonesia
     i = bisect.bisect_left(words, stem)
     return i < len(words) and words[i].startswith(stem)
+
+
+def unstated_relation(question: Question, sentence: str, passage: str) -> str:
+    """Why the passage cannot answer the relation the question asks about its entity, or "".
+
+    A name shared with the archive brings a passage close ("Who founded Scale AI?" beside the
+    Scale AI deal); only the words that state the relation, in any of the languages, tell
+    whether it says what was asked (questions.RELATIONS).
+    """
+    for relation in questions.relations(question):
+        if not questions.states(relation, passage):
+            return f"the answering passage does not state the {relation}"
+        if relation in questions.ROLES and questions.role_is_about(question, relation, sentence, passage) is False:
+            return f"the answering sentence gives the {relation} of another"
+    return ""

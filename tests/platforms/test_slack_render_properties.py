@@ -92,7 +92,13 @@ def text_objects(message: dict) -> list[str]:
 
 
 _ENTITY = re.compile(r"&(?:amp|lt|gt);")
-_MORE = re.compile(re.escape(messages.SLACK_MORE_CITATIONS).replace(r"\{count\}", r"(\d+)"))
+# the note on dropped citations, in either language the bot speaks
+_MORE = re.compile(
+    "|".join(
+        re.escape(messages.say("SLACK_MORE_CITATIONS", lang)).replace(r"\{count\}", rf"(?P<n{i}>\d+)")
+        for i, lang in enumerate(("en", "id"))
+    )
+)
 _LEADING_MARKERS = re.compile(r"((?:\[\d+\] )+)[`<]")
 _LINK = re.compile(r"<([^<>|]*)\|([^<>|]*)>")  # ours: `<url|label>`, the label with no `|`
 
@@ -126,7 +132,7 @@ def assert_within_slacks_limits(message: dict) -> None:
 
 def assert_every_kept_citation_is_marked(answer: Answer, message: dict) -> None:
     blocks = message["blocks"]
-    notes = [int(m.group(1)) for t in text_objects(message) for m in [_MORE.fullmatch(t)] if m]
+    notes = [int(next(g for g in m.groups() if g)) for t in text_objects(message) for m in [_MORE.fullmatch(t)] if m]
     dropped = notes[0] if notes else 0
     assert len(notes) <= 1 and dropped < len(answer.passages)
     kept = answer.passages[: len(answer.passages) - dropped]

@@ -84,6 +84,18 @@ def test_a_related_question_the_articles_do_not_answer_is_declined(archive, ques
     assert not archive.ask(question).answered
 
 
+@pytest.mark.parametrize(
+    "question", ["Who is the chief executive of Harbor Kite?", "Siapa direktur utama Harbor Kite?"]
+)
+def test_a_relation_the_archive_states_only_for_another_company_is_declined(archive, question):
+    """The ferry article names places (Bergen, Sweden), so a who-question finds a name there; only the
+    coffee article names a chief executive ("Direktur utama Kopi Lembah Hijau"), of another company."""
+    v = verdict(archive, question)
+    assert not v.covered and v.why.startswith("the answering") and "the ceo" in v.why
+    assert v.score + trust.RULE_PENALTY >= archive.min_relevance  # the rule declined it, not the similarity
+    assert not archive.ask(question).answered
+
+
 def test_a_figure_the_answering_passage_does_not_state_is_declined(archive):
     """2024 is in the archive (the library), not in the coffee article that answers about coffee."""
     question = "How much coffee did Kopi Lembah Hijau roast in 2024?"
