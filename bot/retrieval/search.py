@@ -257,7 +257,8 @@ def _overlap(q_tokens: set[str], sentence: str) -> float:
     """Share of the question's words in the sentence. Tokenizing every candidate sentence was
     most of a question's cost, so a sentence where no question word even appears as a word
     (`_word_finder`) is not tokenized at all."""
-    if not _word_finder(frozenset(q_tokens)).search(sentence.lower()):
+    # str.lower() writes a word-final Σ as ς, but a token lower-cased on its own may keep σ
+    if not _word_finder(frozenset(t.replace("ς", "σ") for t in q_tokens)).search(sentence.lower().replace("ς", "σ")):
         return 0.0
     return len(q_tokens & set(lexical.tokens(sentence))) / len(q_tokens)
 

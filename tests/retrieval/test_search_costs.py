@@ -190,3 +190,9 @@ def test_the_word_filter_never_drops_a_shared_token(sentence, question, extra):
         return
     exact = len(q_tokens & set(lexical.tokens(sentence))) / len(q_tokens)
     assert search._overlap(q_tokens, sentence) == exact
+
+
+def test_a_word_final_sigma_is_still_found():
+    # "A'Σ0".lower() is "a'ς0" (final sigma), while the token lower-cased alone is "σ0"
+    assert search._overlap(set(lexical.tokens("A'Σ0")), "A'Σ0") == 1.0
+    assert search._overlap({"σ0"}, "A'Σ0") == 1.0
