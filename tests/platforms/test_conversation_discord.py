@@ -8,23 +8,19 @@ Message Content intent.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-from contextlib import asynccontextmanager
 
 import pytest
 
 from bot.core import messages
-from bot.platforms.discord.app import create_client, run_discord
 from bot.platforms.reply import feedback_ack
-from bot.serving.dispatch import Dispatcher
 from bot.state.sql import open_store
 from tests.platforms.discord_standin import EPHEMERAL, MANAGE_GUILD, MEMBER_PERMISSIONS, DiscordStandin
 from tests.platforms.test_conversation_slack import ARTICLES, FIRST_EN, FIRST_ID, FOLLOW_EN, FOLLOW_ID
 from tests.platforms.test_conversation_slack import engine as engine
 from tests.platforms.test_discord import _restore_discord_addresses as _restore  # noqa: F401
-from tests.platforms.test_discord import eventually, settings_for
+from tests.platforms.test_discord import eventually, running_bot
 
 pytestmark = pytest.mark.timeout(60)
 assert ARTICLES  # the same articles as the Slack conversation tests
@@ -43,21 +39,6 @@ def store(tmp_path):
     opened = open_store(f"sqlite:///{tmp_path / 'state.sqlite3'}")
     yield opened
     opened.close()
-
-
-@asynccontextmanager
-async def running_bot(standin: DiscordStandin, engine, store, **overrides):
-    settings = settings_for(standin, **overrides)
-    client = create_client(settings, Dispatcher(engine), store=store)
-    task = asyncio.create_task(run_discord(client, settings))
-    try:
-        await eventually(lambda: task.done() or client.get_guild(standin.guild_id) is not None, 10)
-        if task.done():
-            task.result()
-        yield client
-    finally:
-        await client.close()
-        await asyncio.wait_for(task, 10)
 
 
 def posted(standin: DiscordStandin, channel_id) -> list:

@@ -32,6 +32,7 @@ from tests.platforms.test_slack import (
     serve_http,
     signature_headers,
 )
+from tests.platforms.test_slack import standin as standin
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -69,15 +70,6 @@ def engine(tmp_path_factory, embedder) -> Engine:
     for name, text in ARTICLES.items():
         (root / "seeds" / name).write_text(text, encoding="utf-8")
     return Engine.open(engine_settings(root), embedder=embedder)
-
-
-@pytest.fixture
-async def standin():
-    server = await SlackStandIn().start()
-    try:
-        yield server
-    finally:
-        await server.close()
 
 
 @pytest.fixture

@@ -71,9 +71,10 @@ async def eventually(predicate, timeout: float = 5.0):
 
 
 @asynccontextmanager
-async def running_bot(standin: DiscordStandin, engine, max_pending: int = 32, **overrides):
+async def running_bot(standin: DiscordStandin, engine, store=None, max_pending: int = 32, **overrides):
     settings = settings_for(standin, **overrides)
-    client = create_client(settings, Dispatcher(engine, settings.rate_limit_per_minute, max_pending=max_pending))
+    dispatcher = Dispatcher(engine, settings.rate_limit_per_minute, max_pending=max_pending)
+    client = create_client(settings, dispatcher, store=store)
     task = asyncio.create_task(run_discord(client, settings))
     try:
         await eventually(lambda: task.done() or client.get_guild(standin.guild_id) is not None, 10)
