@@ -3,12 +3,17 @@
 Alembic runs on a connection that already holds a lock for the whole upgrade: on PostgreSQL
 a transaction-scoped advisory lock (the DDL is transactional, so a second process waits, then
 finds the schema at head and does nothing); on SQLite the write lock of `BEGIN IMMEDIATE`
-(every transaction of the store's engine begins that way, see `sql.py`).
+(every transaction of the store's engine begins that way, see `sql.py`), taken only after a
+file lock beside the database: two processes connecting to a fresh file at the same moment
+could otherwise each wait out the busy timeout on the other (seen 2 times in 6).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
+from collections.abc import Iterator
 from pathlib import Path
 
 from alembic import command
@@ -39,9 +44,24 @@ def current(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+@contextlib.contextmanager
+def _file_lock(engine: Engine) -> Iterator[None]:
+    """One SQLite file, one migrating process at a time (nothing to lock for PostgreSQL or memory)."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def upgrade(engine: Engine) -> None:
     config = _config()
-    with engine.begin() as conn:
+    with _file_lock(engine), engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK})
         if MigrationContext.configure(conn).get_current_revision() == head():
