@@ -1,6 +1,6 @@
 """Every question set on its own archive, in one table: the figures issue 10 asks for.
 
-    .venv/bin/python eval/report.py [--json PATH] [--misses]
+    .venv/bin/python eval/report.py [--json PATH] [--misses] [--answer-bonus X]
 
 Builds throwaway indexes of `seeds/` and `eval/corpus2/seeds/`, asks every question once
 and prints per set: answer-passage@3, answer-highlight@3, in-scope declined, uncovered
@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.core.settings import Settings  # noqa: E402
 from bot.retrieval import questions as qmod  # noqa: E402
+from bot.retrieval import trust  # noqa: E402
 from bot.retrieval.embedding import BundledE5  # noqa: E402
 from bot.retrieval.engine import Engine  # noqa: E402
 from bot.retrieval.evaluate import read_questions, score, short_matches  # noqa: E402
@@ -73,7 +74,10 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--json", type=Path)
     ap.add_argument("--misses", action="store_true")
+    ap.add_argument("--answer-bonus", type=float, help="trust.ANSWER_BONUS for this run (the trade-off it makes)")
     args = ap.parse_args()
+    if args.answer_bonus is not None:
+        trust.ANSWER_BONUS = args.answer_bonus
     embedder = BundledE5()
     tmp = Path(tempfile.mkdtemp(prefix="newsbot-report-"))
     out: dict = {}

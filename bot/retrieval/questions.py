@@ -178,7 +178,7 @@ ANSWER_KINDS: tuple[AnswerKind, ...] = ("who", "when", "where", "how_many", "how
 
 _QUANTITY_NOUNS = (
     r"share|percentage|percent|proportion|price|valuation|value|cost|amount|capacity|size|rate|tariff|range|"
-    r"number|sum|revenue|budget|salary|fee|fine|loss|profit"
+    r"number|sum|revenue|budget|salary|fee|fine|loss|profit|investment"
 )
 # Questions kind() leaves as "what" whose answer is still a name, a place, a date or a figure:
 # Spanish question words, "how long", "what share", "which company", "negara mana".
@@ -194,7 +194,8 @@ _MORE_KINDS: tuple[tuple[AnswerKind, str], ...] = tuple(
         ),
         (
             "who",
-            r"\bqui[eé]n(es)?\b|\b(which|what) (compan(y|ies)|firms?|organi[sz]ations?|person|people|executive)\b"
+            r"\bqui[eé]n(es)?\b"
+            r"|\b(which|what) ([\w-]+ ){0,2}(compan(y|ies)|firms?|organi[sz]ations?|person|people|executive)\b"
             r"|\b(perusahaan|organisasi|lembaga|pihak) (mana|apa)\b"
             r"|\b(qu[eé]|cu[aá]les?) (empresas?|compañ[ií]as?|persona)\b",
         ),
@@ -203,7 +204,7 @@ _MORE_KINDS: tuple[tuple[AnswerKind, str], ...] = tuple(
             "how_much",
             rf"\bcu[aá]nt[oa]\b|\bby how much\b|\b(what|which)\b(\s+\w+){{0,3}}?\s+({_QUANTITY_NOUNS})\b"
             r"|\b(qu[eé]|cu[aá]l es el|cu[aá]l es la)\b(\s+\w+){0,2}?\s+"
-            r"(precio|capacidad|porcentaje|valor|coste|costo|tarifa|cantidad|valoraci[oó]n|p[eé]rdida|beneficio)\b",
+            r"(precio|capacidad|porcentaje|valor|coste|costo|tarifa|cantidad|valoraci[oó]n|p[eé]rdida|beneficio|inversi[oó]n)\b",
         ),
     )
 )
@@ -288,6 +289,7 @@ _FIGURE = (
     rf"(?P<scale>{_SCALE}(?:\s(?:de|of)\s(?:euros|d[oó]lares|dollars|pesos|coronas))?)?(?P<unit>{_UNIT})?"
     rf"|(?<!\w)(?P<words>(?i:{_NUMBER_WORDS}))\b(?P<wscale>(?i:{_SCALE}|\s(?:kali lipat|times|veces)\b))?"
 )
+_PERCENT = r"\s?%|\s(?:percent|per cent|persen|por ciento)\b"
 _MONEY_WORD = r"(?i)dollar|d[oó]lar|euro|rupiah|coronas|kroner|yen\b|\bsen\b"
 _NEXT_WORD = re.compile(r"\s([^\W\d_][\w-]*)")
 # Capitalised words in a row, allowing "van", "de", "del", "da" inside (Ventos del Sur, Costa da Morte).
@@ -331,7 +333,7 @@ class Span:
     start: int
     end: int
     text: str
-    kind: str  # "date", "money", "figure", "count" (number words), "name"
+    kind: str  # "date", "money", "percent", "figure", "count" (number words), "name"
     fit: float = 1.0  # how well it answers, 0.25..1: of the preferred type, next to the question's words
 
 
@@ -371,8 +373,10 @@ def _figures(sentence: str) -> list[Span]:
             nxt = _NEXT_WORD.match(sentence, end)  # what is counted: "80 turbines", "1,3 juta GPU"
             if nxt and nxt.group(1).casefold() not in _OPENERS and not re.match(_MONTH_OR_DAY, nxt.group(1)):
                 end = nxt.end()
-        money = bool(m.group("cur") or "%" in m.group(0) or re.search(_MONEY_WORD, m.group(0)))
-        out.append(Span(m.start(), end, sentence[m.start() : end].rstrip(), "money" if money else "figure"))
+        money = bool(m.group("cur") or re.search(_MONEY_WORD, m.group(0)))
+        share = not money and bool(re.match(_PERCENT, m.group("unit") or ""))
+        kind = "money" if money else "percent" if share else "figure"
+        out.append(Span(m.start(), end, sentence[m.start() : end].rstrip(), kind))
     return out
 
 
@@ -462,7 +466,7 @@ def _new_parts(span: Span, question: Question, asked: str) -> list[Span]:
     known = {n.casefold() for n in question.names}
     parts, run = [], []
     for w in re.finditer(r"\S+", span.text):
-        if _POSSESSIVE.sub("", w.group()).casefold().strip(",") in known:
+        if _said(_POSSESSIVE.sub("", w.group()).casefold().strip(","), known):
             parts.append(run)
             run = []
         else:
@@ -481,6 +485,16 @@ def _new_parts(span: Span, question: Question, asked: str) -> list[Span]:
     return out
 
 
+def _said(word: str, known: set[str]) -> bool:
+    """The question says this word, or another form of it (Sweden for "Swedish", Indonesia for
+    "Indonesian"): the stem rule of trust.knows, for long words only."""
+    if word in known:
+        return True
+    if len(word) < 6:
+        return False
+    return any(len(k) >= 6 and k[: max(4, len(k) - 3)] == word[: max(4, len(k) - 3)] for k in known)
+
+
 def answer_spans(sentence: str, question: Question, context: str = "") -> list[Span]:
     """Spans of the type the question wants that it does not already say, best first.
 
@@ -497,7 +511,7 @@ def answer_spans(sentence: str, question: Question, context: str = "") -> list[S
     if age:
         spans = [s for s in spans if _is_age(sentence, s)]  # "how old" is not answered by "12 boats"
     elif kind == "how_much" and re.search(_MONEY_ASKED, question.text):
-        spans = [s for s in spans if s.kind == "money"]  # nor "what is her salary?" by "41"
+        spans = [s for s in spans if s.kind == "money"]  # nor "what is her salary?" by "41", "the cost?" by "30%"
     if kind in ("who", "where"):
         spans = _lists(sentence, spans)
     if not spans:
@@ -516,7 +530,7 @@ def answer_spans(sentence: str, question: Question, context: str = "") -> list[S
 
     def preference(s: Span) -> int:
         if kind == "how_much":
-            return 0 if s.kind == "money" else 1
+            return 0 if s.kind in ("money", "percent") else 1
         if kind == "how_many":
             if age:
                 return 0 if _is_age(sentence, s) else 1
@@ -538,9 +552,9 @@ _AGE_ASKED = r"(?i)\bhow old\b|\bage\b|\bumur|\busia\b|\busianya\b|\bedad\b"
 _MONEY_ASKED = (
     r"(?i)\b(?:cost|costs|costing|price[sd]?|pay|paid|pays|spend|spent|spending|invest(?:ed|ing|s|ment)?|salary|"
     r"salaries|wages?|revenues?|profits?|earn(?:ed|s|ings)?|fees?|fines?|fined|raised?|raising|worth|valuation|"
-    r"valued|budget|funding|harga|biaya|gaji|upah|laba|pendapatan|dana|investasi|berinvestasi|valuasi|rugi|kerugian|"
+    r"valued|budget|funding|tariffs?|harga|tarif|biaya|gaji|upah|laba|pendapatan|dana|investasi|berinvestasi|valuasi|rugi|kerugian|"
     r"modal|bayar|membayar|dibayar|precio|coste|costo|costar[áa]|salario|beneficios?|ingresos|inversi[óo]n|"
-    r"valoraci[óo]n|pag[óa]|pagar)\b"
+    r"valoraci[óo]n|pag[óa]|pagar|tarifas?)\b"
 )
 _AGE_BEFORE = r"(?i)(?:\b(?:aged|age of|berusia|berumur|usia|umur|de)\s+|[A-Z][\w'’-]+,\s)$"
 _AGE_AFTER = r"(?i)^(?:\s+(?:years?|tahun|años)\b|,)"

@@ -85,6 +85,10 @@ from bot.retrieval.questions import answer_kind, answer_span, answer_spans, type
         ("What share of drivers use the app?", "how_much"),
         ("¿Cuánto costará el puente?", "how_much"),
         ("¿Qué precio ofreció la empresa?", "how_much"),
+        ("¿Cuál es la inversión total del puerto?", "how_much"),
+        ("What investment did the port need?", "how_much"),
+        ("Which Danish shipping company bought the ferry?", "who"),
+        ("Which new firms joined?", "who"),
         ("Why did the lab move?", None),
         ("Did Volcano Robotics raise money?", None),
         ("What does the lab build?", None),
@@ -202,3 +206,22 @@ def test_an_amount_written_in_words_is_money_in_either_language():
         assert [s.text for s in spans] == [amount]
     # a count in words stays a count
     assert all(s.kind != "money" for s in typed_spans("Dua juta orang memakai aplikasi itu.", "how_much"))
+
+
+def test_a_share_is_not_a_price():
+    """A percentage answers "what share" but not "how much does it cost": that wants a sum of money."""
+    sentence = "Kelinci Emas says its cells are about 30% cheaper than lithium cells."
+    assert answer_span(sentence, analyze("How much does one Kelinci Emas cell cost?")) is None
+    assert answer_span(sentence, analyze("By how much are Kelinci Emas cells cheaper?")).text == "30%"
+    tarif = "Listrik dari Waduk Sermo dijual dengan tarif 9,8 sen dolar AS per kWh, naik 12 persen."
+    assert answer_span(tarif, analyze("Berapa tarif listrik Waduk Sermo?")).text == "9,8 sen"
+    assert answer_span("La planta cuesta un 12% más que la de Oslo.", analyze("¿Cuál es la inversión total?")) is None
+
+
+def test_another_form_of_a_word_of_the_question_is_not_the_answer():
+    """ "Sweden" adds nothing to a question about a Swedish company; "Nordkabel" does."""
+    asked = analyze("Which Swedish company made the cable?")
+    assert answer_span("The cable was made by a supplier in Sweden.", asked) is None
+    assert answer_span("The cable was made by Nordkabel, a supplier in Sweden.", asked).text == "Nordkabel"
+    asked = analyze("Which Indonesian firm built the plant?")
+    assert answer_span("Pabrik itu dibangun oleh perusahaan dari Indonesia.", asked) is None

@@ -184,3 +184,24 @@ def test_figures_match_across_decimal_separators():
     asked = questions.analyze("Did Nusantara sell 1.3 million chips in 2024?")
     assert trust.missing_figures(asked, "Nusantara menjual 1,3 juta cip pada 2024.") == ()
     assert trust.missing_figures(asked, "Nusantara menjual 1,3 juta cip pada 2023.") == ("2024",)
+
+
+def test_a_plain_answer_is_a_span_of_the_kind_asked_next_to_the_question_words():
+    asked = questions.analyze("Berapa umur Sari Wulandari?")
+    passage = "Direktur utama itu, Sari Wulandari, yang berusia 47 tahun, membeli biji kopi dari petani."
+    assert trust.plain_answer(asked, passage, (0, len(passage)))
+    far = "Sari Wulandari memimpin perusahaan itu sejak lama, dan menurut laporan tahunan yang terbit kemarin sore ia berusia 47 tahun."
+    assert not trust.plain_answer(asked, far, (0, len(far)))  # an age, but far from her name
+    assert not trust.plain_answer(questions.analyze("Why did Sari Wulandari move?"), passage, (0, len(passage)))
+
+
+def test_a_plain_answer_raises_the_score_by_the_bonus_and_nothing_else(archive, monkeypatch):
+    plain, vague = (
+        "How many tons of coffee can the Temanggung plant roast a year?",
+        "Why did Harbor Kite change its boats?",
+    )
+    with_bonus = [verdict(archive, q).score for q in (plain, vague)]
+    monkeypatch.setattr(trust, "ANSWER_BONUS", 0.0)
+    without = [verdict(archive, q).score for q in (plain, vague)]
+    assert with_bonus[0] - without[0] == pytest.approx(0.005)
+    assert with_bonus[1] == without[1]
