@@ -51,7 +51,9 @@ _EN_WORDS = frozenset(
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 # A name: a word with a capital after its first letter (OpenAI, iPhone) or any capitalised
 # word that is not the question's first word; an acronym (GPU, CTO) counts too.
-_NAME = re.compile(r"\b[^\W\d_]*[A-Z][\w.&-]*[\w&]|\b[A-Z]\b")
+# Capital letters, beyond ASCII: Øvrebø, Łukasz, Šimon are names too.
+UPPER = "A-Z" + "".join(c for c in map(chr, range(0xC0, 0x250)) if c.isupper())
+_NAME = re.compile(rf"\b[^\W\d_]*[{UPPER}][\w.&-]*[\w&]|\b[{UPPER}]\b")
 _NUMBER = re.compile(r"\d[\d.,]*\d|\d")
 _POSSESSIVE = re.compile(r"['’]s?$")
 
@@ -272,7 +274,7 @@ _SCALE = (
 )
 _UNIT = (
     r"(?:\s?%|\s(?:percent|per cent|persen|por ciento)\b|\s(?:[kMGT]W[hp]?|[kMG]Wh|gigawatt-hours?|megawatt-hours?|"
-    r"kilowatt-hours?|gigawatts?|megawatts?|megawatt-peak|kilowatts?|km|kilomet(?:er|re)s?|met(?:er|re)s?|hectares?|"
+    r"kilowatt-hours?|megawatt-peak|gigawatts?|megawatts?|kilowatts?|km|kilomet(?:er|re)s?|met(?:er|re)s?|hectares?|"
     r"hektar|tonnes|tons?|ton|kg|hours?|jam|days?|hari|d[ií]as?|weeks?|pekan|minggu|semanas?|months?|bulan|meses|"
     r"mes|years?|tahun|años?|people|orang|personas|employees|workers|karyawan|pekerja|empleos|trabajadores|"
     r"dollars?|d[oó]lares|dolar(?: AS)?|euros?|rupiah|coronas|kroner|yen|sen)\b)"
@@ -294,8 +296,9 @@ _MONEY_WORD = r"(?i)dollar|d[oó]lar|euro|rupiah|coronas|kroner|yen\b|\bsen\b"
 _NEXT_WORD = re.compile(r"\s([^\W\d_][\w-]*)")
 # Capitalised words in a row, allowing "van", "de", "del", "da" inside (Ventos del Sur, Costa da Morte).
 _NAME_RUN = (
-    r"(?<![\w.])(?:[A-Z](?:\.[A-Z])+\.?|[^\W\d_]*[A-Z][\w'’&-]*[\w&]|[A-Z]\b)"
-    r"(?:(?:\s+|\s+(?:van|von|der|de|del|da|dos|bin|al)\s+)(?:[A-Z](?:\.[A-Z])+\.?|[^\W\d_]*[A-Z][\w'’&-]*[\w&]|[A-Z]\b))*"
+    rf"(?<![\w.])(?:[A-Z](?:\.[A-Z])+\.?|[^\W\d_]*[{UPPER}][\w'’&-]*[\w&]|[{UPPER}]\b)"
+    rf"(?:(?:\s+|\s+(?:van|von|der|de|del|da|dos|bin|al)\s+)"
+    rf"(?:[A-Z](?:\.[A-Z])+\.?|[^\W\d_]*[{UPPER}][\w'’&-]*[\w&]|[{UPPER}]\b))*"
 )
 # Job titles and honorifics: next to a name, never the name.
 _TITLES = frozenset(
@@ -516,17 +519,28 @@ def answer_spans(sentence: str, question: Question, context: str = "") -> list[S
         spans = _lists(sentence, spans)
     if not spans:
         return []
-    anchors = [
-        (m.start(), m.end())
-        for w in {*question.names, *question.numbers, *question.terms}
-        if len(w) > 1
-        for m in re.finditer(rf"(?<!\w){re.escape(w)}", sentence, re.IGNORECASE)
-    ]
 
-    def distance(s: Span) -> int:
-        if not anchors:
+    def found(words, flags=0) -> list[tuple[int, int]]:
+        return [
+            (m.start(), m.end())
+            for w in words
+            if len(w) > 1
+            for m in re.finditer(rf"(?<!\w){re.escape(w)}", sentence, flags)
+        ]
+
+    named = found({*question.names, *question.numbers})  # as written: "Wind" the name, not "the wind"
+    anchors = named + found(question.terms, re.IGNORECASE)
+
+    def distance(s: Span, near=anchors) -> int:
+        if not near:
             return len(sentence)  # nothing of the question here: the first span wins, near nothing
-        return min(max(a - s.end, s.start - b, 0) for a, b in anchors)
+        return min(max(a - s.end, s.start - b, 0) for a, b in near)
+
+    def clause_words(s: Span) -> int:
+        """Question words in the span's own clause: "la operación comercial está prevista para 2028"
+        answers when commercial operation starts, not "la construcción comenzará en 2026" before it."""
+        a, b = _clause(sentence, s)
+        return sum(a <= x and y <= b for x, y in anchors)
 
     def preference(s: Span) -> int:
         if kind == "how_much":
@@ -542,8 +556,25 @@ def answer_spans(sentence: str, question: Question, context: str = "") -> list[S
             return 0 if re.search(_PLACE_BEFORE, sentence[: s.start]) else 1
         return 0
 
-    ranked = sorted(spans, key=lambda s: (preference(s), distance(s), s.start))
-    return [replace(s, fit=0.25 + 0.4 * (preference(s) == 0) + 0.35 * (distance(s) <= _NEAR)) for s in ranked]
+    def near(s: Span) -> float:
+        """Next to a name or figure of the question; or only to one of its other words, which
+        counts as much when the sentence names none of them."""
+        if distance(s, named) <= _NEAR:
+            return 0.35
+        return 0.35 if not named and distance(s) <= _NEAR else 0.2 if distance(s) <= _NEAR else 0.0
+
+    ranked = sorted(spans, key=lambda s: (preference(s), -clause_words(s), distance(s), s.start))
+    return [replace(s, fit=0.25 + 0.4 * (preference(s) == 0) + near(s)) for s in ranked]
+
+
+_CLAUSE_BREAK = re.compile(r"[;:—–]|,\s|\s(?:and|but|while|whereas|dan|tetapi|namun|sedangkan|y|pero|mientras)\s")
+
+
+def _clause(sentence: str, span: Span) -> tuple[int, int]:
+    """Offsets of the clause around the span: from the last break before it to the first after it."""
+    starts = [m.end() for m in _CLAUSE_BREAK.finditer(sentence, 0, span.start)]
+    after = _CLAUSE_BREAK.search(sentence, span.end)
+    return (starts[-1] if starts else 0), (after.start() if after else len(sentence))
 
 
 # An age asked ("how old", "berapa umurnya", "¿qué edad?") and given ("Marsh, 41,", "berusia 35 tahun", "aged 63").
@@ -656,11 +687,12 @@ def states(relation: str, text: str) -> bool:
 
 def entity(question: Question) -> tuple[str, ...]:
     """The names the question asks about: its names without the words of the relation (CEO, CTO)."""
-    return tuple(
-        n
-        for n in question.names
-        if not _is_title(n) and not any(re.fullmatch(p, n, re.IGNORECASE) for p in RELATIONS.values())
-    )
+    return tuple(n for n in question.names if not _is_title(n) and not names_relation(n))
+
+
+def names_relation(word: str) -> bool:
+    """A capitalised word that is the name of a relation (CEO, CFO, IPO), not of something in the news."""
+    return any(re.fullmatch(p, word, re.IGNORECASE) for p in RELATIONS.values())
 
 
 def role_holder(sentence: str, start: int, end: int) -> str | None:
@@ -674,10 +706,10 @@ def role_holder(sentence: str, start: int, end: int) -> str | None:
     word = _POSSESSIVE.sub("", before[0]) if before else ""
     if word[:1].isupper() and not _is_title(word) and word.casefold() not in _OPENERS:
         return word
-    of = re.match(r"\s+(?:of|at|de|del|di)\s+([^\W\d_]*[A-Z][\w&.-]*)", sentence[end:])
+    of = re.match(rf"\s+(?:of|at|de|del|di)\s+([^\W\d_]*[{UPPER}][\w&.-]*)", sentence[end:])
     if of:
         return of.group(1)
-    run = re.match(r"(?:\s+[^\W\d_]*[A-Z][\w'’&.-]*)+", sentence[end:])
+    run = re.match(rf"(?:\s+[^\W\d_]*[{UPPER}][\w'’&.-]*)+", sentence[end:])
     words = run.group().split() if run else []
     return words[0] if len(words) >= 3 else None  # "CEO OpenAI Sam Altman": the first of three names
 

@@ -123,7 +123,9 @@ def _salient(text: str, names: tuple[str, ...]) -> tuple[str, ...]:
     kept = [
         n
         for n in names
-        if re.search(rf"(?<!\w){re.escape(n)}", text) and (n != first or re.search(r".[A-Z]", n) or n.isupper())
+        if re.search(rf"(?<!\w){re.escape(n)}", text)
+        and (n != first or re.search(r".[A-Z]", n) or n.isupper())
+        and not questions.names_relation(n)  # "CFO": the relation rule reads it in every language
     ]
     return (*kept, *_figures(text))
 

@@ -225,3 +225,43 @@ def test_another_form_of_a_word_of_the_question_is_not_the_answer():
     assert answer_span("The cable was made by Nordkabel, a supplier in Sweden.", asked).text == "Nordkabel"
     asked = analyze("Which Indonesian firm built the plant?")
     assert answer_span("Pabrik itu dibangun oleh perusahaan dari Indonesia.", asked) is None
+
+
+def test_names_with_capitals_beyond_ascii():
+    for sentence, name in (
+        ("The results were presented by Lars Øvrebø on Tuesday.", "Lars Øvrebø"),
+        ("Hasilnya dipaparkan oleh Łucja Ådnøy di Oslo.", "Łucja Ådnøy"),
+    ):
+        assert answer_span(sentence, analyze("Who presented the results?")).text == name
+
+
+def test_the_answer_in_the_clause_that_says_what_was_asked():
+    """Two dates in one sentence: the one in the clause holding the question's words."""
+    for question, sentence, date in (
+        (
+            "¿Cuándo comenzará la operación comercial de Pico Verde?",
+            "La construcción comenzará en 2026 y la operación comercial está prevista para 2028.",
+            "2028",
+        ),
+        (
+            "When will the Pico Verde plant start commercial operation?",
+            "Building starts in 2026, while commercial operation is planned for 2028.",
+            "2028",
+        ),
+        ("Kapan pembangunan dimulai?", "Pembangunan dimulai pada 2026, dan operasi komersial pada 2028.", "2026"),
+    ):
+        assert answer_span(sentence, analyze(question)).text == date
+
+
+def test_a_name_of_the_question_anchors_as_written():
+    """ "Wind" the company name is not "the wind" of an ordinary sentence."""
+    asked = analyze("Who is Halvorsen Wind's finance chief?")
+    sentence = "The wind farms make money, finance chief Lars Øvrebø told analysts."
+    assert answer_span(sentence, asked).text == "Lars Øvrebø"
+    assert answer_span(sentence, asked).fit == 1.0
+
+
+def test_a_unit_is_read_whole():
+    assert [s.text for s in typed_spans("PLTS berkapasitas 145 megawatt-peak di Waduk.", "how_much")] == [
+        "145 megawatt-peak"
+    ]
