@@ -58,12 +58,41 @@ def _ids(corpus: list[list[str]]):
     return ids, vocab
 
 
-def scores(bm25: bm25s.BM25, question: str):
-    """BM25 score of every passage for the question (zeros when no word is known)."""
+def scores(bm25: bm25s.BM25, question: str, docs=None):
+    """BM25 score of every passage for the question, or of the passages `docs` only, in
+    their order (zeros when no word is known).
+
+    With `docs`, only those passages are scored: `get_scores` adds up every passage holding
+    a question word (most of them for a common word in a million passages), a search needs
+    its few dozen candidates. The scores are bm25s's own, equal to `get_scores(...)[docs]`.
+    """
     import numpy as np
 
     known = [t for t in tokens(question) if t in bm25.vocab_dict]
-    n = int(bm25.scores["num_docs"])
-    if not known:
-        return np.zeros(n, dtype=np.float32)
-    return bm25.get_scores(known).astype(np.float32)
+    if docs is None:
+        if not known:
+            return np.zeros(int(bm25.scores["num_docs"]), dtype=np.float32)
+        return bm25.get_scores(known).astype(np.float32)
+    return _scores_of(bm25, [bm25.vocab_dict[t] for t in known], np.asarray(docs)).astype(np.float32)
+
+
+def _scores_of(bm25: bm25s.BM25, words: list[int], docs):
+    """bm25s's sum for these passages, word by word in the same order and precision as
+    `get_scores`: its score matrix is column-compressed, each word's column a posting list
+    of passage ids in increasing order (bm25s builds it sorted; so does `LexicalIds.bm25`),
+    binary-searched here for the passages."""
+    import numpy as np
+
+    matrix = bm25.scores
+    data, indices, indptr = matrix["data"], matrix["indices"], matrix["indptr"]
+    out = np.zeros(len(docs), dtype=np.dtype(bm25.dtype))
+    docs = docs.astype(indices.dtype)  # searchsorted would otherwise convert the posting list
+    for w in words:  # a word the question repeats counts again, as in get_scores
+        start, end = int(indptr[w]), int(indptr[w + 1])
+        posting = indices[start:end]
+        at = np.minimum(np.searchsorted(posting, docs), max(end - start - 1, 0))
+        held = posting[at] == docs if end > start else np.zeros(len(docs), dtype=bool)
+        out[held] += data[start:end][at[held]]
+    if bm25.nonoccurrence_array is not None and words:  # BM25L and BM25+ add it to every passage
+        out += bm25.nonoccurrence_array[np.asarray(words)].sum()
+    return out

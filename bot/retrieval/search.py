@@ -8,6 +8,7 @@ the archive" is measured against the median over a fixed sample of sentences
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from dataclasses import dataclass, replace
@@ -88,7 +89,7 @@ def search(
     n = len(data.passages)
     if n == 0:
         return Result((), 0.0)
-    median = float(np.median(baseline_sample(data) @ qvec))
+    median = float(np.median(rows_dot(baseline_sample(data), qvec)))
     m = min(n, params.candidates)
     dense, ids = data.dense.search(qvec.reshape(1, -1).astype(np.float32), m)
     keep = ids[0] >= 0
@@ -96,10 +97,11 @@ def search(
     sims = candidate_sentence_sims(data, cand, qvec)
     relevance = max((float(s.max()) for s in sims.values() if len(s)), default=median) - median
     q_tokens = set(lexical.tokens(question))
-    best = [best_sentence(data, int(i), sims[int(i)], q_tokens, params) for i in cand]
+    read = _Read(data)
+    best = [best_sentence(data, int(i), sims[int(i)], q_tokens, params, passages=read) for i in cand]
     own = np.array([sims[int(i)][row - int(data.sentence_start[i])] for i, (row, _) in zip(cand, best, strict=True)])
     semantic = (1 - params.sentence_weight) * dense + params.sentence_weight * own
-    fused = fuse(semantic, lexical.scores(data.bm25, question)[cand], params)
+    fused = fuse(semantic, lexical.scores(data.bm25, question, cand), params)
     asked = asked or questions.analyze(question)
     typed = bool(params.answer_weight) and questions.answer_kind(asked) is not None
     order = np.argsort(-fused, kind="stable")
@@ -109,13 +111,13 @@ def search(
         i = int(cand[o])
         row, span = best[o]
         hit = Hit(i, float(dense[o]), float(fused[o]), span, row, float(own[o]) - median)
-        if params.fold_same_facts and any(_same_fact(data, hit, chosen, params) for chosen in hits):
+        if params.fold_same_facts and any(_same_fact(data, hit, chosen, params, read) for chosen in hits):
             continue  # the same fact again, or in another language: keep the better passage
         hits.append(hit)
         if len(hits) == k:
             break
     if typed:  # folded by the best-matching sentence, as always; highlighted at the one that answers
-        hits = [_answering(data, hit, sims[hit.index], q_tokens, params, asked) for hit in hits]
+        hits = [_answering(data, hit, sims[hit.index], q_tokens, params, asked, read) for hit in hits]
     return Result(tuple(hits), relevance)
 
 
@@ -156,13 +158,40 @@ def _cached(data: IndexData, name: str, make):
     return found if found is not None else data.__dict__.setdefault(name, make())
 
 
+# OpenBLAS shares a matrix-vector product out between all cores past ~460k values (1,200
+# sentences of 384 dimensions): on 2 busy cores, handing the sample's product (4096 rows) to
+# a second thread took 12-23 ms at p99 against 0.1 ms on one. Blocks this size stay on one.
+_ONE_THREAD = 1 << 18  # values of a block
+
+
+def rows_dot(rows: np.ndarray, qvec: np.ndarray) -> np.ndarray:
+    """`rows @ qvec`, in blocks small enough for BLAS to compute each on the calling thread."""
+    step = max(1, _ONE_THREAD // max(1, rows.shape[1]))
+    if len(rows) <= step:
+        return np.asarray(rows @ qvec)
+    return np.concatenate([rows[i : i + step] @ qvec for i in range(0, len(rows), step)])
+
+
+class _Read(dict):
+    """The passages one question reads, each parsed once: a loaded index parses a passage
+    from disk at every `data.passages[i]`, and a search reads a candidate up to five times."""
+
+    def __init__(self, data: IndexData):
+        super().__init__()
+        self.data = data
+
+    def __missing__(self, i: int):
+        found = self[i] = self.data.passages[i]
+        return found
+
+
 def candidate_sentence_sims(data: IndexData, cand: np.ndarray, qvec: np.ndarray) -> dict[int, np.ndarray]:
     """The question's cosine with each sentence of the candidate passages, by passage: one
     product over those rows only."""
     starts = data.sentence_start[cand]
     counts = _sentence_end(data)[cand] - starts
     rows = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
-    sims = np.asarray(data.sentence_vectors[rows] @ qvec)
+    sims = rows_dot(data.sentence_vectors[rows], qvec)
     parts = np.split(sims, np.cumsum(counts)[:-1]) if len(cand) else []
     return {int(i): part for i, part in zip(cand, parts, strict=True)}
 
@@ -172,8 +201,10 @@ def _sentence_end(data: IndexData) -> np.ndarray:
     return _cached(data, "_search_sentence_end", lambda: np.append(data.sentence_start[1:], len(data.sentence_vectors)))
 
 
-def _answering(data: IndexData, hit: Hit, sims: np.ndarray, q_tokens, params: SearchParams, asked) -> Hit:
-    row, span = best_sentence(data, hit.index, sims, q_tokens, params, asked)
+def _answering(
+    data: IndexData, hit: Hit, sims: np.ndarray, q_tokens, params: SearchParams, asked, passages=None
+) -> Hit:
+    row, span = best_sentence(data, hit.index, sims, q_tokens, params, asked, passages=passages)
     return replace(hit, highlight=span, sentence_row=row)
 
 
@@ -185,8 +216,9 @@ def anchors(sentence: str) -> set[str]:
     return {a.lower().rstrip(".,") for a in _NAME_OR_NUMBER.findall(sentence.strip())}
 
 
-def _same_fact(data: IndexData, hit: Hit, other: Hit, params: SearchParams) -> bool:
-    p, q = data.passages[hit.index], data.passages[other.index]
+def _same_fact(data: IndexData, hit: Hit, other: Hit, params: SearchParams, passages=None) -> bool:
+    passages = data.passages if passages is None else passages
+    p, q = passages[hit.index], passages[other.index]
     if p.source == q.source and p.start + hit.highlight[0] == q.start + other.highlight[0]:
         return True  # overlapping windows of one article, both best at the same sentence
     a = anchors(p.text[slice(*hit.highlight)])
@@ -226,20 +258,34 @@ def best_sentence(
     q_tokens: set[str],
     params: SearchParams,
     asked: questions.Question | None = None,
+    passages=None,
 ):
     """(sentence row, offsets in the passage) of the sentence that best answers the question;
-    `sims` holds the question's cosine with each of the passage's sentences, in order.
+    `sims` holds the question's cosine with each of the passage's sentences, in order;
+    `passages`, the caller's passages by row when it has them parsed (else `data.passages`).
 
     Similarity and the question's words decide; with `asked`, so does holding a span of the
     kind of answer it wants (a figure beside the sentence that only names the company).
     """
     spans = data.sentences[i]
     s0 = int(data.sentence_start[i])
+    weight = params.highlight_lexical_weight if q_tokens else 0.0
+    if asked is None:
+        # The question's words lift a sentence by `weight` at most: one further than that below
+        # the most similar cannot overtake it, and when no other is that close, the most similar
+        # answers without the text being read. (Python floats: a passage has a few sentences.)
+        values = np.asarray(sims).tolist()
+        top = max(values)
+        near = [j for j, v in enumerate(values) if v + weight + 1e-6 >= top] if weight else ()
+        if len(near) < 2:
+            j = values.index(top)
+            return s0 + j, spans[j]
+    else:
+        near = range(len(spans))
     sims = np.array(sims)  # a copy, in the vectors' own precision
-    text = data.passages[i].text
-    if q_tokens and params.highlight_lexical_weight:
-        overlap = np.array([_overlap(q_tokens, text[a:b]) for a, b in spans])
-        sims += params.highlight_lexical_weight * overlap
+    text = (data.passages if passages is None else passages)[i].text
+    if weight:
+        sims += weight * _overlaps(q_tokens, text, spans, near)
     if asked is not None and len(spans) > 1:
         found = [questions.answer_span(text[a:b], asked, text) for a, b in spans]
         fits = np.array([s.fit if s else 0.0 for s in found])
@@ -261,6 +307,37 @@ def _overlap(q_tokens: set[str], sentence: str) -> float:
     if not _word_finder(frozenset(t.replace("ς", "σ") for t in q_tokens)).search(sentence.lower().replace("ς", "σ")):
         return 0.0
     return len(q_tokens & set(lexical.tokens(sentence))) / len(q_tokens)
+
+
+def _overlaps(q_tokens: set[str], text: str, spans, rows) -> np.ndarray:
+    """`_overlap` of the sentences `rows` of a passage (0 for the others). The passage is
+    lower-cased once, and a sentence in which no question word occurs even as a substring
+    (str.find, far cheaper than the word filter) is not looked at."""
+    out = np.zeros(len(spans))
+    low = text.lower().replace("ς", "σ")
+    if len(low) != len(text):  # a letter lower-cased into two (İ): offsets differ, one sentence at a time
+        for j in rows:
+            out[j] = _overlap(q_tokens, text[slice(*spans[j])])
+        return out
+    words = frozenset(t.replace("ς", "σ") for t in q_tokens)
+    found = sorted(at for w in words for at in _occurrences(low, w))
+    if not found:
+        return out
+    finder = _word_finder(words)
+    for j in rows:
+        a, b = spans[j]
+        k = bisect.bisect_left(found, a)
+        # each letter is lower-cased alone, but Σ, which is σ on both sides: low[a:b] is the sentence's
+        if k < len(found) and found[k] < b and finder.search(low[a:b]):
+            out[j] = len(q_tokens & set(lexical.tokens(text[a:b]))) / len(q_tokens)
+    return out
+
+
+def _occurrences(text: str, word: str):
+    at = text.find(word)
+    while at >= 0:
+        yield at
+        at = text.find(word, at + 1)
 
 
 @functools.lru_cache(maxsize=256)

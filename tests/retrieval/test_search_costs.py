@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.core.models import Passage
-from bot.retrieval import lexical, search
+from bot.retrieval import lexical, questions, search
 from bot.retrieval.search import SearchParams
 from bot.retrieval.store import in_memory
 
@@ -196,3 +196,116 @@ def test_a_word_final_sigma_is_still_found():
     # "A'Σ0".lower() is "a'ς0" (final sigma), while the token lower-cased alone is "σ0"
     assert search._overlap(set(lexical.tokens("A'Σ0")), "A'Σ0") == 1.0
     assert search._overlap({"σ0"}, "A'Σ0") == 1.0
+
+
+# --- a question's work past the dense search: each shortcut gives what the full work gives ----
+
+
+def _best_reading_every_sentence(data, i, sims, q_tokens, params):
+    """best_sentence without its shortcuts: every sentence's word overlap, one at a time."""
+    spans, text = data.sentences[i], data.passages[i].text
+    values = np.array(sims)
+    if q_tokens and params.highlight_lexical_weight:
+        overlap = np.array([search._overlap(q_tokens, text[a:b]) for a, b in spans])
+        values += params.highlight_lexical_weight * overlap
+    j = int(np.argmax(values))
+    return int(data.sentence_start[i]) + j, spans[j]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    sims=st.lists(st.sampled_from([0.70, 0.79, 0.7999, 0.8, 0.80001, 0.85, 0.9, 0.9, 0.95]), min_size=5, max_size=5),
+    words=st.sets(st.sampled_from(WORDS), min_size=0, max_size=4),
+    weight=st.sampled_from([0.0, 0.05, 0.1, 0.3]),
+    seed=st.integers(0, 3),
+)
+def test_the_highlight_skips_only_sentences_that_cannot_overtake_the_most_similar(sims, words, weight, seed):
+    data, _ = _ARCHIVES[seed]
+    params = SearchParams(highlight_lexical_weight=weight)
+    sims = np.array(sims, dtype=np.float32)  # ties and near-ties around the weight's reach
+    for i in range(4):
+        expected = _best_reading_every_sentence(data, i, sims, words, params)
+        assert search.best_sentence(data, i, sims, words, params) == expected
+
+
+_ARCHIVES = [archive(4, seed=s, per_passage=5) for s in range(4)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.lists(_TEXT, min_size=1, max_size=5), question=_TEXT, extra=_TEXT)
+def test_the_overlaps_of_a_passage_are_those_of_its_sentences_one_at_a_time(text, question, extra):
+    spans, at = [], 0
+    for sentence in text:
+        spans.append((at, at + len(sentence)))
+        at += len(sentence) + 1
+    passage = " ".join(text)
+    q_tokens = set(lexical.tokens(question)) | set(lexical.tokens(extra + " " + passage)[:2])
+    if not q_tokens:
+        return
+    alone = [search._overlap(q_tokens, passage[a:b]) for a, b in spans]
+    assert search._overlaps(q_tokens, passage, spans, range(len(spans))).tolist() == alone
+    assert search._overlaps(q_tokens, passage, spans, [0]).tolist() == alone[:1] + [0.0] * (len(spans) - 1)
+
+
+class Blocks(np.ndarray):
+    """Rows that note the size of every product taken over them."""
+
+    def __array_finalize__(self, obj):
+        self.sizes = getattr(obj, "sizes", None)
+
+    def __matmul__(self, other):
+        self.sizes.append(self.size)
+        return np.asarray(self) @ other
+
+
+def test_a_product_over_many_rows_is_taken_in_blocks_blas_keeps_on_one_thread():
+    rows = np.random.default_rng(5).normal(size=(4096, 384)).astype(np.float32)
+    q = rows[7] / np.linalg.norm(rows[7])
+    watched = rows.view(Blocks)
+    watched.sizes = []
+    got = search.rows_dot(watched, q)
+    assert np.allclose(got, rows @ q, atol=1e-5) and got.shape == (4096,)
+    assert len(watched.sizes) > 1 and max(watched.sizes) <= search._ONE_THREAD
+    small = rows[:50].view(Blocks)
+    small.sizes = []
+    assert np.array_equal(search.rows_dot(small, q), rows[:50] @ q) and len(small.sizes) == 1
+
+
+class CountedPassages(tuple):
+    """Passages that count how often each is read, as a loaded index parses one at each read."""
+
+    def __getitem__(self, i):
+        if not isinstance(i, slice):
+            self.reads[int(i)] = self.reads.get(int(i), 0) + 1
+        return tuple.__getitem__(self, i)
+
+
+def test_a_search_reads_each_candidate_passage_once():
+    data, topics = archive(300, seed=6)
+    counted = CountedPassages(data.passages)
+    counted.reads = {}
+    object.__setattr__(data, "passages", counted)
+    for k in range(6):
+        counted.reads.clear()
+        question = " ".join(WORDS[k : k + 3])
+        asked = questions.analyze("How many " + question + "?")  # typed: highlighted again at the answer
+        result = search.search(data, question_vector(topics, k, seed=k), question, 4, asked=asked)
+        assert result.hits and max(counted.reads.values()) == 1
+
+
+def test_bm25_is_scored_for_the_candidates_only_with_the_same_ranking(monkeypatch):
+    data, topics = archive(300, seed=7)
+    qvec = question_vector(topics, 2, seed=8)
+    full = lexical.scores
+    monkeypatch.setattr(search.lexical, "scores", lambda bm25, q, docs=None: full(bm25, q)[docs])
+    scored_all = search.search(data, qvec, "harbour bridge budget", 5, SearchParams(fold_same_facts=False))
+    monkeypatch.setattr(search.lexical, "scores", full)
+
+    def every_passage(*a, **k):
+        raise AssertionError("BM25 scored for every passage")
+
+    monkeypatch.setattr(data.bm25, "get_scores", every_passage)
+    candidates_only = search.search(data, qvec, "harbour bridge budget", 5, SearchParams(fold_same_facts=False))
+    assert candidates_only == scored_all
+    cand = data.dense.search(qvec.reshape(1, -1), SearchParams().candidates)[1][0]
+    assert full(data.bm25, "harbour bridge budget", cand).max() > 0  # the words did count
