@@ -300,8 +300,9 @@ async def test_two_replicas_share_retries_and_rate_limits(standin, engine, store
             ]
             event = mention(f"<@{BOT_USER_ID}> {FIRST_EN}", ts="1700000800.000100")
             body = json.dumps(event_payload(event, "Ev0REPLICA"))
-            await a.post(body, "application/json", signature_headers(body))
-            retry = signature_headers(body, timestamp=int(time.time()) - 1)  # Slack's retry: new signature
+            signed_at = int(time.time())
+            await a.post(body, "application/json", signature_headers(body, signed_at))
+            retry = signature_headers(body, timestamp=signed_at - 1)  # Slack's retry: a new signature
             retry.update({"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
             assert (await b.post(body, "application/json", retry))[0] == 200
             await a.nothing_more()

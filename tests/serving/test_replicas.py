@@ -38,6 +38,7 @@ class Replicas:
 
     def __init__(self, a: Bot, b: Bot, slack: SlackStandIn, session: aiohttp.ClientSession, database_url: str):
         self.a, self.b, self.slack, self.session, self.database_url = a, b, slack, session, database_url
+        self.signed_at = 0  # the timestamp the last event was signed with
 
     async def post(self, bot: Bot, body: str, content_type: str, headers: dict) -> int:
         async with self.session.post(
@@ -48,7 +49,8 @@ class Replicas:
     async def event(self, bot: Bot, event: dict, event_id: str | None = None) -> str:
         """Post an event to one replica; the body, for a retry of it."""
         body = json.dumps(event_payload(event, event_id))
-        assert await self.post(bot, body, "application/json", signature_headers(body)) == 200
+        self.signed_at = int(time.time())
+        assert await self.post(bot, body, "application/json", signature_headers(body, self.signed_at)) == 200
         return body
 
     async def thread_posts(self, thread_ts: str, count: int, timeout: float = 30) -> list:
@@ -129,7 +131,7 @@ async def test_a_retried_event_landing_on_the_other_replica_is_answered_once(rep
     body = await r.event(r.a, mention(f"<@{BOT_USER_ID}> {OTHER}", ts="1700002000.000100"), "Ev0CROSSREPLICA")
 
     # Slack gave up waiting and retried: a new signature, the same event_id, sent to B
-    retry = signature_headers(body, timestamp=int(time.time()) - 1)
+    retry = signature_headers(body, timestamp=r.signed_at - 1)  # another second than the first: not a replay
     retry.update({"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
     assert await r.post(r.b, body, "application/json", retry) == 200
     await r.b.wait_log(r"skipped a retried event Ev0CROSSREPLICA")
