@@ -7,21 +7,32 @@ it as built in memory (a separate load would read back what was just written).
 An update costs what changed, not the size of the archive:
 - a file whose stat is unchanged is not read (manifest "stats", see loading.py), and each
   file is read and hashed at most once;
-- BM25 is rebuilt from token ids kept in the generation (TOKENS_FILE, manifest "bm25_tokens"):
-  only new passages are tokenized;
+- BM25 is rebuilt from term counts kept in the generation (TOKENS_FILE, manifest "bm25_tokens"):
+  only new passages are tokenized, and their counts merged into the kept ones (`LexicalIds`);
+- what is kept of the base is copied, not rebuilt: passages and articles as bytes, vectors
+  file to file or shared and appended to, IVF lists extended (see store.py); the sentence
+  mean is corrected, nprobe kept while few passages changed (store.next_dense);
+- duplicates are found from the base's key file (KEYS_FILE): kept articles are not read;
 - the decline calibration is kept while few passages changed (calibration.py), and the
-  probe vectors are kept in the generation (PROBES_FILE) for the next process.
+  probe vectors are kept in the generation (PROBES_FILE) for the next process;
+- new vectors are written out as they are embedded (NEW_FILES), so a build holds GROUP_PASSAGES
+  passages' vectors at a time, not the archive's.
+
+The first update of an index written before the term counts were kept tokenizes every
+passage once (its token file has the older layout); the ones after it do not.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import inspect
 import itertools
+import json
 import logging
+import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,12 +52,18 @@ from bot.retrieval.store import (
     FORMAT_VERSION,
     Archived,
     IndexData,
-    in_memory,
+    MappedArticles,
+    Rows,
     load_index,
+    next_dense,
+    open_written,
     passage_sources,
+    publish,
     read_manifest,
+    read_vectors,
+    write_articles,
     write_error,
-    write_index,
+    write_rows,
     writer_lock,
 )
 
@@ -55,6 +72,10 @@ CHUNKER_VERSION = 7  # bump when loading or chunking rules change: forces a rebu
 BATCH = 16
 TOKENS_FILE = "bm25_tokens.npz"  # every passage's BM25 token ids: an update tokenizes only new passages
 PROBES_FILE = "probes.npy"  # the calibration's probe vectors for this model
+KEYS_FILE = "articles.keys.json"  # every article's text hash and link -> its file: duplicates found without reading
+# the new vectors of an update, written as they are embedded (embed_new), removed once copied into the generation
+NEW_FILES = ("new.passages.f32", "new.sentences.f32", "new.distinct.f32")
+GROUP_PASSAGES = 4096
 EMPTY_DOC = "\u2205"  # bm25s needs a token in every document
 
 
@@ -127,9 +148,10 @@ class Plan:
     keep: frozenset[str]  # unchanged files: their vectors are reused
     articles: tuple[Article, ...]  # new or changed files: chunked and embedded
     skipped: tuple[tuple[str, str], ...]  # unreadable files and why
-    archived: tuple[Archived, ...] = ()  # every indexed article's citation details, kept and new
+    archived: tuple[Archived, ...] = ()  # the new articles' citation details (the kept ones are copied)
     duplicates: tuple[tuple[str, str], ...] = ()  # (file, the file it repeats): not indexed
     stats: Mapping[str, tuple[int, ...]] = dataclasses.field(default_factory=dict)  # for the manifest's "stats"
+    keys: Mapping[str, str] = dataclasses.field(default_factory=dict)  # text hash or link -> the file that has it
 
 
 @dataclass(frozen=True)
@@ -164,7 +186,8 @@ def update_index(
 ) -> tuple[IndexData, IndexReport | None]:
     """Bring the index in line with the seeds: what is now on disk, and what was done (None: nothing).
 
-    The index returned is the one just written, as built in memory (its vectors are not memory-mapped).
+    The index returned is the generation just written, read as a load reads it (memory-mapped,
+    passages parsed on access), without the load's second pass over what was just written.
 
     One writer at a time: a second one waits for the first, then finds the index fresh.
     `current` (the index in memory) lends its vectors if the one on disk is gone.
@@ -179,15 +202,13 @@ def update_index(
         if trusted and is_fresh(on_disk.manifest, config, embedder.name, seeds):
             return on_disk, None  # another process brought it up to date while we waited
         old_files = base.manifest["files"] if base else {}
-        plan = plan_update(seeds, old_files, base.articles if base else {})
+        plan = plan_update(seeds, old_files, base.articles if base else {}, _stored_keys(base))
         if not plan.keep and not plan.articles:
             raise SeedsError(messages.SEEDS_EMPTY.format(path=config.seeds_dir))
         rows = kept_rows(base, plan.keep)
-        parts = reuse_vectors(base, plan.keep, embedder.dim, rows) + embed_new(
-            plan.articles, config, embedder, progress
-        )
-        data = write_generation(tmp, config, embedder, plan, parts, base, rows)
-    return data, _report(plan, old_files, len(parts.passages), rebuilt_because, data.manifest)
+        new = embed_new(plan.articles, config, embedder, progress, into=tmp)
+        data = write_generation(tmp, config, embedder, plan, new, base, rows)
+    return data, _report(plan, old_files, len(data.passages), rebuilt_because, data.manifest)
 
 
 def _report(
@@ -242,18 +263,24 @@ def _is_duplicate(plan: Plan, source: str) -> bool:
 
 
 def plan_update(
-    seeds: list[SeedFile], old_files: Mapping[str, str], old_articles: Mapping[str, Archived] | None = None
+    seeds: list[SeedFile],
+    old_files: Mapping[str, str],
+    old_articles: Mapping[str, Archived] | None = None,
+    old_keys: Mapping[str, str] | None = None,
 ) -> Plan:
     """Keep files whose digest is unchanged; read the others, naming those that cannot be read.
 
     An article whose link or text an earlier file already has is a duplicate: named, not indexed
     (unchanged files claim their link and text first, so an old citation never moves to a new copy).
+    `old_keys`: the base's key -> file map (KEYS_FILE), so that kept articles are not read for theirs.
     """
     old_articles = old_articles or {}
     keep = {s.source for s in seeds if old_files.get(s.source) == s.digest and s.source in old_articles}
-    archived = [old_articles[source] for source in sorted(keep)]
-    owner = {key: a.info.source for a in archived for key in _keys(a)}
-    articles, skipped, duplicates = [], [], []
+    if old_keys is None:  # an index without its keys file: read every kept article for its keys
+        owner = {key: source for source in sorted(keep) for key in _keys(old_articles[source])}
+    else:
+        owner = {key: source for key, source in old_keys.items() if source in keep}
+    archived, articles, skipped, duplicates = [], [], [], []
     for seed in seeds:
         if seed.source in keep:
             continue
@@ -275,7 +302,14 @@ def plan_update(
         archived.append(entry)
     stats = {s.source: s.stat for s in seeds if s.stat}
     return Plan(
-        seed_state(seeds), frozenset(keep), tuple(articles), tuple(skipped), tuple(archived), tuple(duplicates), stats
+        seed_state(seeds),
+        frozenset(keep),
+        tuple(articles),
+        tuple(skipped),
+        tuple(archived),
+        tuple(duplicates),
+        stats,
+        owner,
     )
 
 
@@ -295,34 +329,27 @@ def _keys(a: Archived) -> list[str]:
     return keys
 
 
-def kept_rows(base: IndexData | None, keep: frozenset[str]) -> list[int]:
-    """The base's passages that belong to unchanged files, in index order."""
-    return [i for i, source in enumerate(passage_sources(base.passages)) if source in keep] if base else []
+def kept_rows(base: IndexData | None, keep: frozenset[str]) -> np.ndarray:
+    """The base's passages that belong to unchanged files, in index order (their rows, increasing)."""
+    if base is None:
+        return np.zeros(0, dtype=np.int64)
+    sources = passage_sources(base.passages)
+    return np.flatnonzero(np.fromiter((s in keep for s in sources), dtype=bool, count=len(sources)))
 
 
-def reuse_vectors(base: IndexData | None, keep: frozenset[str], dim: int, rows: list[int] | None = None) -> Parts:
-    """The passages of unchanged files, with the vectors already computed for them."""
-    rows = kept_rows(base, keep) if rows is None else rows
-    if not rows:
-        return Parts.empty(dim)
-    sentence_rows = np.concatenate(
-        [np.arange(base.sentence_start[i], base.sentence_start[i] + len(base.sentences[i])) for i in rows]
-    )
-    return Parts(
-        tuple(base.passages[i] for i in rows),
-        tuple(base.sentences[i] for i in rows),
-        base.passage_vectors[rows],
-        base.sentence_vectors[sentence_rows],
-    )
-
-
-def embed_new(articles: tuple[Article, ...], config: RetrievalConfig, embedder: Embedder, progress: bool) -> Parts:
+def embed_new(
+    articles: tuple[Article, ...], config: RetrievalConfig, embedder: Embedder, progress: bool, into: Path | None = None
+) -> Parts:
     """Chunk the new and changed articles, and embed each passage and each distinct sentence once.
 
     Consecutive passages share sentences (`chunk_overlap_sentences`) and an article may repeat a
     line word for word; a sentence's vector depends on its text alone (the model embeds each text
     on its own, whatever the batch), so each distinct text is embedded once and its row reused.
     The result still has one sentence row per passage-sentence, as the store and search expect.
+
+    `into` (a folder): the vectors are written there GROUP_PASSAGES passages at a time (NEW_FILES)
+    and returned memory-mapped, so that a build's memory does not grow with the vectors of the
+    archive (a sentence seen in an earlier group is read back from the file, not embedded again).
     """
     passages, sentences = [], []
     for article in articles:
@@ -331,11 +358,103 @@ def embed_new(articles: tuple[Article, ...], config: RetrievalConfig, embedder: 
             sentences.append(tuple((s.start - passage.start, s.end - passage.start) for s in spans))
     if not passages:
         return Parts.empty(embedder.dim)
+    log.info("embedding %d passages and their sentences from %d files", len(passages), len(articles))
+    total = len(passages) + sum(map(len, sentences))
+    with tqdm(total=total, desc="Embedding", unit="text", disable=not progress, leave=False) as bar:
+        if into is None:
+            pv, sv = _embed_group(embedder, passages, sentences, bar)
+            return Parts(tuple(passages), tuple(sentences), pv, sv)
+        paths = [into / name for name in NEW_FILES]
+        seen: dict[str, int] = {}  # every distinct sentence text -> its row in the distinct file
+        with _VectorFiles(paths, into.parent) as files:
+            for g in range(0, len(passages), GROUP_PASSAGES):
+                group = slice(g, g + GROUP_PASSAGES)
+                files.append(*_embed_streamed(embedder, passages[group], sentences[group], seen, files, bar))
+    count = sum(map(len, sentences))
+    return Parts(
+        tuple(passages),
+        tuple(sentences),
+        _raw(paths[0], len(passages), embedder.dim),
+        _raw(paths[1], count, embedder.dim),
+    )
+
+
+def _embed_streamed(embedder: Embedder, passages, sentences, seen: dict, files, bar) -> tuple[np.ndarray, ...]:
+    """A group's passage vectors, sentence rows and newly seen distinct sentence vectors.
+
+    A sentence seen in an earlier group is not embedded again: its vector is read back from the
+    distinct file (a read, not a mapping, so it does not stay in this process's memory).
+    """
+    texts = [embed_text(p) for p in passages]
+    first, fresh, rows = len(seen), [], []
+    for p, spans in zip(passages, sentences, strict=True):
+        for a, b in spans:
+            text = p.text[a:b]
+            row = seen.get(text)
+            if row is None:
+                row = seen[text] = len(seen)
+                fresh.append(text)
+            rows.append(row)
+    rows = np.asarray(rows, dtype=np.int64)
+    vectors = _embed(embedder, texts + fresh, bar)
+    distinct = vectors[len(texts) :]
+    out = np.empty((len(rows), vectors.shape[1]), np.float32)
+    here = rows >= first
+    out[here] = distinct[rows[here] - first]
+    if not here.all():
+        out[~here] = files.read_distinct(rows[~here], vectors.shape[1])
+    return vectors[: len(texts)], out, distinct
+
+
+def _embed_group(embedder: Embedder, passages, sentences, bar) -> tuple[np.ndarray, np.ndarray]:
     texts = [embed_text(p) for p in passages]
     distinct, rows = distinct_sentences(passages, sentences)
-    log.info("embedding %d passages and %d distinct sentences from %d files", len(texts), len(distinct), len(articles))
-    vectors = _embed(embedder, texts + distinct, progress)
-    return Parts(tuple(passages), tuple(sentences), vectors[: len(texts)], vectors[len(texts) :][rows])
+    vectors = _embed(embedder, texts + distinct, bar)
+    return vectors[: len(texts)], vectors[len(texts) :][rows]
+
+
+class _VectorFiles:
+    """The files new vectors are appended to; a full disk is IndexWriteError naming the index folder."""
+
+    def __init__(self, paths: list[Path], index_dir: Path):
+        self.paths, self.index_dir, self.files = paths, index_dir, []
+
+    def __enter__(self) -> _VectorFiles:
+        with self._named():
+            self.files = [open(path, "w+b") for path in self.paths]  # noqa: SIM115 (closed in __exit__)
+        return self
+
+    def append(self, *rows: np.ndarray) -> None:
+        with self._named():
+            for f, x in zip(self.files, rows, strict=True):
+                f.write(np.ascontiguousarray(x, dtype=np.float32).tobytes())
+                f.flush()
+
+    def read_distinct(self, rows: np.ndarray, dim: int) -> np.ndarray:
+        """Rows of the distinct-sentence file written so far."""
+        size = 4 * dim
+        fd = self.files[2].fileno()
+        with self._named():
+            data = b"".join(os.pread(fd, size, int(r) * size) for r in rows.tolist())
+        return np.frombuffer(data, dtype=np.float32).reshape(len(rows), dim)
+
+    def __exit__(self, *exc) -> None:
+        with self._named():
+            for f in self.files:
+                f.close()
+
+    @contextmanager
+    def _named(self):
+        try:
+            yield
+        except OSError as exc:
+            raise write_error(self.index_dir, exc) from None
+
+
+def _raw(path: Path, rows: int, dim: int) -> np.ndarray:
+    if not rows:
+        return np.zeros((0, dim), np.float32)
+    return np.memmap(path, dtype="<f4", mode="r", shape=(rows, dim))
 
 
 def distinct_sentences(
@@ -356,12 +475,19 @@ def write_generation(
     config: RetrievalConfig,
     embedder: Embedder,
     plan: Plan,
-    parts: Parts,
+    new: Parts,
     base: IndexData | None = None,
-    rows: list[int] | None = None,
+    rows: np.ndarray | None = None,
 ) -> IndexData:
-    """Write the generation and return it as built in memory (sharing its arrays), with `folder` set."""
-    rows = kept_rows(base, plan.keep) if rows is None else rows
+    """Write the generation: `rows` of `base` (unchanged files) carried over, then the `new` passages.
+
+    What is kept is copied, not rebuilt: its passages as bytes, its vectors file to file, its IVF
+    lists (only the new vectors are assigned), its BM25 token ids; the sentence mean, nprobe and
+    the decline calibration are updated or kept while few passages changed. Returns the generation
+    as `load_index` would read it.
+    """
+    rows = kept_rows(base, plan.keep) if rows is None else np.asarray(rows, dtype=np.int64)
+    parts = Rows(base, rows, new.passages, new.sentences, new.passage_vectors, new.sentence_vectors)
     skipped = {source: plan.state[source] for source, _ in plan.skipped}
     files = {source: digest for source, digest in plan.state.items() if source not in skipped}
     manifest = {
@@ -372,56 +498,63 @@ def write_generation(
         "files": files,
         "skipped": skipped,
         "stats": {source: list(stat) for source, stat in plan.stats.items() if source in files},
-        "passages": len(parts.passages),
-        "sentences": int(parts.sentence_vectors.shape[0]),
+        "passages": len(parts),
+        "sentences": parts.sentence_count,
         "built_at": time.time(),
     }
-    tokens = lexical_ids(base, rows, parts.passages[len(rows) :])
+    try:
+        write_rows(tmp, parts)
+        for name in NEW_FILES:  # copied: what is mapped of them stays readable
+            (tmp / name).unlink(missing_ok=True)
+        write_articles(tmp, _articles(base, plan))
+        (tmp / KEYS_FILE).write_text(json.dumps(plan.keys, ensure_ascii=False), encoding="utf-8")
+    except OSError as exc:
+        raise write_error(config.index_dir, exc) from None
+    everything = read_vectors(tmp / "passages.npy", len(parts), embedder.dim)
+    dense, manifest["dense"] = next_dense(parts, everything, exact_max=config.exact_search_max_passages)
+    del everything
+    tokens = lexical_ids(base, rows, new.passages)
     bm25 = tokens.bm25()
     manifest["bm25_tokens"] = {"file": TOKENS_FILE, "tokenizer": tokenizer_fingerprint(), "tokens": tokens.size}
-    built = in_memory(
-        manifest,
-        parts.passages,
-        parts.sentences,
-        parts.passage_vectors,
-        parts.sentence_vectors,
-        bm25,
-        plan.archived,
-        **_supported(in_memory, exact_max=config.exact_search_max_passages, previous=base),
-    )
-    changed = len(parts.passages) - len(rows) + (len(base.passages) - len(rows) if base else 0)
+    changed = len(new.passages) + (len(base.passages) - len(rows) if base else 0)
     old = base.manifest.get("calibration") if base else None
-    kept = calibration.carried(old, len(parts.passages), changed, config.top_k)
+    kept = calibration.carried(old, len(parts), changed, config.top_k)
     probes = calibration.probe_vectors(embedder, _stored_probes(base))
-    # where off-topic questions land in this very index: a changed archive recalibrates itself
-    manifest["calibration"] = kept or calibration.calibrate(built, embedder, config.top_k, vectors=probes)
-    try:  # into the folder that write_index renames into place
+    if kept is None:  # where off-topic questions land in this very index: a changed archive recalibrates itself
+        built = open_written(tmp, manifest, dense, bm25)
+        kept = calibration.calibrate(built, embedder, config.top_k, vectors=probes)
+        del built
+    manifest["calibration"] = kept
+    try:  # into the folder that publish renames into place
         tokens.save(tmp / TOKENS_FILE)
         np.save(tmp / PROBES_FILE, np.ascontiguousarray(probes, dtype=np.float32), allow_pickle=False)
     except OSError as exc:
         raise write_error(config.index_dir, exc) from None
-    gen = write_index(
-        tmp,
-        manifest,
-        parts.passages,
-        parts.sentences,
-        parts.passage_vectors,
-        parts.sentence_vectors,
-        bm25,
-        plan.archived,
-        **_supported(write_index, exact_max=config.exact_search_max_passages, previous=base, built=built),
-    )
-    return dataclasses.replace(built, folder=gen) if "folder" in _fields(built) else built
+    del tokens
+    gen = publish(tmp, manifest, dense, bm25)
+    del dense  # the written index is read back memory-mapped: shared with other processes, not a private copy
+    return open_written(gen, manifest, bm25=bm25)
 
 
-def _supported(fn, **kwargs) -> dict:
-    """The keyword arguments `fn` takes (store.py gains them while this is written)."""
-    names = inspect.signature(fn).parameters
-    return {k: v for k, v in kwargs.items() if k in names}
+def _articles(base: IndexData | None, plan: Plan) -> Iterator[Archived | tuple[str, bytes]]:
+    """Every indexed article: the kept ones as their line in the base (copied), then the new ones."""
+    articles = base.articles if base is not None else {}
+    line = articles.line if isinstance(articles, MappedArticles) else None
+    for source in sorted(plan.keep):
+        yield (source, line(source)) if line else articles[source]
+    yield from plan.archived
 
 
-def _fields(data: IndexData) -> set[str]:
-    return {f.name for f in dataclasses.fields(data)}
+def _stored_keys(base: IndexData | None) -> dict[str, str] | None:
+    """The base's key -> file map, if its generation kept one."""
+    folder = getattr(base, "folder", None)
+    if folder is None:
+        return None
+    try:
+        keys = json.loads((folder / KEYS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return keys if isinstance(keys, dict) else None
 
 
 def _stored_probes(base: IndexData | None) -> np.ndarray | None:
@@ -436,6 +569,7 @@ def _stored_probes(base: IndexData | None) -> np.ndarray | None:
         return None
 
 
+IDS_TYPES = (np.int64, np.int32, np.int32, np.int64)  # LexicalIds' indptr, docs, tf, lengths
 TOKENIZER_SAMPLE = "GPUs, chips and 1,3 triliun: the Bus's class-analysis of LLMs; perusahaan kelas Rp 5 di Jakarta."
 
 
@@ -447,15 +581,36 @@ def tokenizer_fingerprint() -> str:
 
 @dataclass(frozen=True)
 class LexicalIds:
-    """Every passage's BM25 token ids (flat, with offsets) and the words they stand for."""
+    """Every passage's BM25 term counts as a words x passages matrix (CSC: by word, then passage), and the words.
 
-    ids: np.ndarray  # int64, all passages' tokens one after another
-    offsets: np.ndarray  # int64, len(passages) + 1
+    What BM25 needs of a passage is which words it has and how often: an update keeps these
+    counts for the kept passages and merges in those of the new ones (the words' entries stay
+    sorted by passage, since new passages come last) instead of tokenizing or sorting again.
+    """
+
+    indptr: np.ndarray  # int64, words + 1: word w's entries are [indptr[w], indptr[w + 1])
+    docs: np.ndarray  # int32, the passage of each entry, increasing within a word
+    tf: np.ndarray  # int32, how often the word occurs in that passage
+    lengths: np.ndarray  # int64, tokens per passage
     vocab: np.ndarray  # str objects, by id
 
     @property
     def size(self) -> int:
-        return len(self.ids)
+        """Tokens in all passages."""
+        return int(self.lengths.sum())
+
+    @classmethod
+    def of_tokens(cls, ids: np.ndarray, lengths: np.ndarray, vocab: np.ndarray, first_doc: int = 0) -> LexicalIds:
+        """From passages' token ids one after another (`lengths` tokens each), numbered from `first_doc`."""
+        n, words = len(lengths), len(vocab)
+        doc = np.repeat(np.arange(first_doc, first_doc + n, dtype=np.int64), lengths)
+        pairs, tf = np.unique(np.asarray(ids, dtype=np.int64) * (first_doc + n) + doc, return_counts=True)
+        word, doc = np.divmod(pairs, first_doc + n)
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(word, minlength=words))]).astype(np.int64)
+        return cls(indptr, doc.astype(np.int32), tf.astype(np.int32), np.asarray(lengths, dtype=np.int64), vocab)
+
+    def words_of_entries(self) -> np.ndarray:
+        return np.repeat(np.arange(len(self.vocab), dtype=np.int64), np.diff(self.indptr))
 
     def bm25(self):
         """bm25s's index of these passages: the matrix `bm25s.BM25.index` builds, computed with numpy.
@@ -468,21 +623,21 @@ class LexicalIds:
 
         bm25 = bm25s.BM25()
         vocab = {str(w): i for i, w in enumerate(self.vocab)}
+        n, words = len(self.lengths), len(self.vocab)
         if (bm25.method, bm25.idf_method or bm25.method) != ("lucene", "lucene"):
-            corpus = [self.ids[a:b].tolist() for a, b in itertools.pairwise(self.offsets.tolist())]
+            word = self.words_of_entries()
+            order = np.argsort(self.docs, kind="stable")
+            bounds = np.searchsorted(self.docs[order], np.arange(n + 1))
+            corpus = [np.repeat(word[order][a:b], self.tf[order][a:b]).tolist() for a, b in itertools.pairwise(bounds)]
             bm25.index(bm25s.tokenization.Tokenized(corpus, vocab), show_progress=False)
             return bm25
-        n, words = len(self.offsets) - 1, len(self.vocab)
-        lengths = np.diff(self.offsets)
-        # one entry per (word, passage), sorted by word then passage: the column order of a CSC matrix
-        pairs, tf = np.unique(self.ids * n + np.repeat(np.arange(n, dtype=np.int64), lengths), return_counts=True)
-        word, doc = np.divmod(pairs, n)
-        df = np.bincount(word, minlength=words)
+        lengths, doc = self.lengths, self.docs.astype(np.int64)
+        df = np.diff(self.indptr)
         idf = np.log(1 + (n - df + 0.5) / (df + 0.5)).astype(bm25.dtype)
-        tf = tf.astype(bm25.dtype)
+        tf = self.tf.astype(bm25.dtype)
         tfc = tf / (bm25.k1 * ((1 - bm25.b) + bm25.b * lengths[doc] / lengths.mean()) + tf)
         bm25.scores = {
-            "data": (idf[word] * tfc).astype(bm25.dtype),
+            "data": (np.repeat(idf, df) * tfc).astype(bm25.dtype),
             "indices": doc.astype(bm25.int_dtype),
             "indptr": np.concatenate([[0], np.cumsum(df)]),
             "num_docs": n,
@@ -494,61 +649,95 @@ class LexicalIds:
 
     def save(self, path: Path) -> None:
         words = "\n".join(map(str, self.vocab)).encode("utf-8")
-        np.savez(path, ids=self.ids.astype(np.int32), offsets=self.offsets, vocab=np.frombuffer(words, dtype=np.uint8))
+        np.savez(
+            path,
+            indptr=self.indptr,
+            docs=self.docs,
+            tf=self.tf,
+            lengths=self.lengths,
+            vocab=np.frombuffer(words, dtype=np.uint8),
+        )
 
     @classmethod
     def load(cls, path: Path, passages: int) -> LexicalIds | None:
-        """None if the file is missing or does not describe `passages` passages."""
+        """None if the file is missing, of an older layout, or does not describe `passages` passages."""
         try:
             with np.load(path, allow_pickle=False) as z:
-                ids, offsets, words = z["ids"], z["offsets"], z["vocab"].tobytes().decode("utf-8")
+                indptr, docs, tf, lengths = z["indptr"], z["docs"], z["tf"], z["lengths"]
+                words = z["vocab"].tobytes().decode("utf-8")
         except (OSError, ValueError, KeyError):
             return None
         vocab = np.array(words.split("\n") if words else [], dtype=object)
         ok = (
-            offsets.shape == (passages + 1,)
-            and offsets[0] == 0
-            and offsets[-1] == len(ids)
-            and bool(np.all(np.diff(offsets) > 0))
-            and (not len(ids) or (ids.min() >= 0 and ids.max() < len(vocab)))
+            lengths.shape == (passages,)
+            and indptr.shape == (len(vocab) + 1,)
+            and indptr[0] == 0
+            and indptr[-1] == len(docs) == len(tf)
+            and bool(np.all(lengths > 0))
+            and (not len(docs) or (docs.min() >= 0 and docs.max() < passages and tf.min() > 0))
         )
-        return cls(ids.astype(np.int64), offsets.astype(np.int64), vocab) if ok else None
+        return (
+            cls(indptr.astype(np.int64), docs.astype(np.int32), tf.astype(np.int32), lengths.astype(np.int64), vocab)
+            if ok
+            else None
+        )
 
 
-def lexical_ids(base: IndexData | None, rows: list[int], new: Sequence[Passage]) -> LexicalIds:
-    """The token ids of the kept passages (`rows` of `base`, from its generation) and of the `new` ones.
+def lexical_ids(base: IndexData | None, rows: Sequence[int], new: Sequence[Passage]) -> LexicalIds:
+    """The term counts of the kept passages (`rows` of `base`, from its generation) and of the `new` ones.
 
     Only the new passages are tokenized, unless the base's token file is missing or stale.
     Words no passage uses any more are dropped, so the vocabulary matches a fresh build.
     """
     old = _stored_ids(base)
+    rows = np.asarray(rows, dtype=np.int64)
     if old is None and base is not None:  # no usable token file: tokenize the kept passages too
-        new = [base.passages[i] for i in rows] + list(new)
-        rows = []
+        new = [base.passages[i] for i in rows.tolist()] + list(new)
+        rows = rows[:0]
     vocab = list(old.vocab) if old is not None else []
-    index = {w: i for i, w in enumerate(vocab)}
-    pieces, lengths = [], []
-    if rows:
-        rows_arr = np.asarray(rows, dtype=np.int64)
-        doc_lengths = np.diff(old.offsets)
-        mask = np.zeros(len(doc_lengths), dtype=bool)
-        mask[rows_arr] = True
-        pieces.append(old.ids[np.repeat(mask, doc_lengths)])
-        lengths.append(doc_lengths[rows_arr])
+    index = dict(zip(vocab, range(len(vocab)), strict=True))
     new_ids, new_lengths = [], []
     for p in new:
         words = lexical.tokens(embed_text(p)) or [EMPTY_DOC]
         new_ids.extend(index.setdefault(w, len(index)) for w in words)
         new_lengths.append(len(words))
     vocab.extend(list(index)[len(vocab) :])
-    pieces.append(np.asarray(new_ids, dtype=np.int64))
-    lengths.append(np.asarray(new_lengths, dtype=np.int64))
-    ids, doc_lengths = np.concatenate(pieces), np.concatenate(lengths)
-    used = np.flatnonzero(np.bincount(ids, minlength=len(vocab)))
-    renumber = np.zeros(len(vocab), dtype=np.int64)
-    renumber[used] = np.arange(len(used))
-    offsets = np.concatenate([[0], np.cumsum(doc_lengths)]).astype(np.int64)
-    return LexicalIds(renumber[ids], offsets, np.asarray(vocab, dtype=object)[used])
+    vocab = np.asarray(vocab, dtype=object)
+    added = LexicalIds.of_tokens(
+        np.asarray(new_ids, dtype=np.int64), np.asarray(new_lengths, np.int64), vocab, len(rows)
+    )
+    if not len(rows):
+        return _drop_unused(added)
+    docs, tf, indptr = old.docs, old.tf, old.indptr
+    if len(rows) < len(old.lengths):  # passages left: their entries go, the others move up
+        renumber = np.full(len(old.lengths), -1, dtype=np.int64)
+        renumber[rows] = np.arange(len(rows))
+        moved = renumber[docs]
+        kept = moved >= 0
+        indptr = np.concatenate([[0], np.cumsum(kept)])[indptr]
+        docs, tf = moved[kept].astype(np.int32), tf[kept]
+    indptr = np.concatenate([indptr, np.full(len(vocab) + 1 - len(indptr), indptr[-1])])
+    # the new passages' entries go at the end of their word's run: their passages come after the kept ones
+    word = added.words_of_entries()
+    at = indptr[word + 1]
+    merged = LexicalIds(
+        indptr + np.concatenate([[0], np.cumsum(np.bincount(word, minlength=len(vocab)))]),
+        np.insert(docs, at, added.docs),
+        np.insert(tf, at, added.tf),
+        np.concatenate([old.lengths[rows], added.lengths]),
+        vocab,
+    )
+    return _drop_unused(merged)
+
+
+def _drop_unused(ids: LexicalIds) -> LexicalIds:
+    """Without the words no passage has any more (a fresh build would not know them)."""
+    counts = np.diff(ids.indptr)
+    if np.all(counts > 0):
+        return ids
+    used = counts > 0
+    indptr = np.concatenate([[0], np.cumsum(counts[used])]).astype(np.int64)
+    return dataclasses.replace(ids, indptr=indptr, vocab=ids.vocab[used])
 
 
 def _stored_ids(base: IndexData | None) -> LexicalIds | None:
@@ -559,11 +748,10 @@ def _stored_ids(base: IndexData | None) -> LexicalIds | None:
     return LexicalIds.load(folder / meta.get("file", TOKENS_FILE), len(base.passages))
 
 
-def _embed(embedder: Embedder, texts: list[str], progress: bool) -> np.ndarray:
+def _embed(embedder: Embedder, texts: list[str], bar) -> np.ndarray:
     out = []
-    with tqdm(total=len(texts), desc="Embedding", unit="text", disable=not progress, leave=False) as bar:
-        for i in range(0, len(texts), BATCH):
-            batch = texts[i : i + BATCH]
-            out.append(embedder.passages(batch))
-            bar.update(len(batch))
-    return np.concatenate(out)
+    for i in range(0, len(texts), BATCH):
+        batch = texts[i : i + BATCH]
+        out.append(np.asarray(embedder.passages(batch), dtype=np.float32))
+        bar.update(len(batch))
+    return np.concatenate(out) if out else np.zeros((0, embedder.dim), np.float32)

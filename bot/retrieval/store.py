@@ -17,6 +17,7 @@
             passages.npy      one normalized vector per passage (memory-mapped when loaded)
             sentences.npy     one normalized vector per sentence, for highlighting (memory-mapped)
             sentence_mean.npy the mean sentence vector, so that no load computes a centred copy
+            sentence_sum.npy  the float64 sum behind it, which an update corrects instead of re-adding
             bm25/             the bm25s lexical index (memory-mapped)
             .retired          made when `current` moves on: from then on the grace time runs
         .lock                 flock'ed by the one process writing; readers never take it
@@ -37,6 +38,17 @@ has that long to finish loading. What is loaded stays readable after removal: th
 the FAISS lists and BM25 are memory-mapped, and a mapped file lives until it is unmapped.
 A long-lived process notices a new generation by the target of `current` (`generation_of`)
 and loads it (see `Engine.maybe_reload`).
+
+An update costs what changed (`Rows`, `write_rows`, `next_dense`, `publish`): the passages it
+keeps are copied as bytes (passages.jsonl lines, span arrays, articles.jsonl lines), never
+parsed; vectors are copied file to file by the kernel, and when every passage is kept (only
+additions) the vector files are not copied at all: the new generation hard-links the base's
+passages.npy and sentences.npy and appends its rows. Several generations then share one file,
+each reading the rows its own passages count (`read_vectors`: the rows after them belong to
+later generations); the .npy header is rewritten, same length, to count every row, so numpy
+reads the newest generation's file as it is. A file holding more rows than its generation
+(a writer that died after appending) is copied instead of shared. The IVF lists are copied
+and extended, not rebuilt: removed rows are dropped from them and only new vectors assigned.
 """
 
 from __future__ import annotations
@@ -44,6 +56,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import functools
+import io
 import json
 import logging
 import mmap
@@ -182,8 +195,12 @@ class MappedArticles(Mapping):
         self._offsets, self._row = offsets, {name: i for i, name in enumerate(names)}
 
     def __getitem__(self, source: str) -> Archived:
+        return Archived.from_row(json.loads(self.line(source)))
+
+    def line(self, source: str) -> bytes:
+        """The article's line of articles.jsonl, as written: what an update copies for an unchanged article."""
         i = self._row[source]
-        return Archived.from_row(json.loads(self._buf[int(self._offsets[i]) : int(self._offsets[i + 1])]))
+        return self._buf[int(self._offsets[i]) : int(self._offsets[i + 1])]
 
     def __contains__(self, source) -> bool:
         return source in self._row
@@ -356,17 +373,32 @@ def write_index(
     `previous`: the index this one updates, whose trained IVF lists may be reused. `built`: the
     `in_memory` generation of these same vectors, whose dense index is then written as is.
     Returns the generation folder; IndexWriteError naming the problem if it cannot be written.
+    (An update goes through `write_rows`, `next_dense` and `publish` instead: see indexing.py.)
     """
-    index_dir = tmp.parent
-    retiring = _current_generation(index_dir)
-    gen = _new_generation_path(index_dir)
     if built is not None and built.manifest.get("dense") and built.dense.ntotal == len(passage_vectors):
         dense, params = built.dense, built.manifest["dense"]
     else:
         dense, params = choose_dense(passage_vectors, exact_max=exact_max, previous=previous)
     manifest["dense"] = params
+    rows = Rows(None, np.zeros(0, np.int64), tuple(passages), tuple(sentences), passage_vectors, sentence_vectors)
     try:
-        _write_parts(tmp, manifest, passages, sentences, passage_vectors, sentence_vectors, dense, bm25, articles)
+        write_rows(tmp, rows)
+        write_articles(tmp, articles)
+    except OSError as exc:
+        raise write_error(tmp.parent, exc) from None
+    return publish(tmp, manifest, dense, bm25)
+
+
+def publish(tmp: Path, manifest: dict, dense: faiss.Index, bm25) -> Path:
+    """Write the rest of a generation whose rows and articles are written, the manifest last; rename it into place.
+
+    Returns the generation folder; IndexWriteError naming the problem if it cannot be written.
+    """
+    index_dir = tmp.parent
+    retiring = _current_generation(index_dir)
+    gen = _new_generation_path(index_dir)
+    try:
+        _write_parts(tmp, manifest, dense, bm25)
         os.replace(tmp, gen)
         _point_current_at(index_dir, gen)
     except BaseException as exc:
@@ -378,6 +410,30 @@ def write_index(
         (retiring / RETIRED).touch()  # the grace time of the generation just replaced starts now
     prune(index_dir)
     return gen
+
+
+def open_written(folder: Path, manifest: dict, dense: faiss.Index | None = None, bm25=None) -> IndexData:
+    """A generation just written (or being written), read as `load_index` reads it, without its checks.
+
+    `dense` and `bm25` in memory are used as they are; else read from the folder (memory-mapped).
+    """
+    passages, sentences, _ = _read_passages(folder, manifest)
+    if dense is None:
+        dense = vectors.load_dense(folder / "passages.faiss", manifest.get("dense"), mmap=True)
+    if bm25 is None:
+        bm25 = bm25s.BM25.load(str(folder / "bm25"), mmap=True, show_progress=False)
+    return IndexData(
+        manifest,
+        passages,
+        sentences,
+        read_vectors(folder / "passages.npy", len(passages), int(manifest["dim"])),
+        read_vectors(folder / "sentences.npy", _sentence_count(sentences), int(manifest["dim"])),
+        dense,
+        bm25,
+        _read_articles(folder, manifest),
+        sentence_mean=np.load(folder / "sentence_mean.npy", allow_pickle=False),
+        folder=folder,
+    )
 
 
 def in_memory(
@@ -420,28 +476,30 @@ def choose_dense(
     When `previous` has an IVF index trained on at least 1/RETRAIN_GROWTH of these vectors, its
     lists are reused (k-means is the costly part) and only nprobe is tuned again; else it is trained.
     """
-    x = np.ascontiguousarray(passage_vectors, dtype=np.float32)
+    x = vectors.as_float32(passage_vectors)
     old = (previous.manifest.get("dense") or {}) if previous is not None else {}
-    reusable = (
-        old.get("type", "").startswith("ivf")
-        and len(x) > exact_max
-        and len(x) < vectors.RETRAIN_GROWTH * int(old.get("trained_on", 0))
-        and previous.dense.d == x.shape[1]
-    )
-    if not reusable:
+    if not _ivf_reusable(old, previous, x.shape, exact_max):
         return vectors.build_dense(x, exact_max=exact_max)
     index = _empty_copy(previous)
-    index.add(x)
+    vectors.add_in_chunks(index, x)
+    return _tuned(index, x, old, exact_max)
+
+
+def _tuned(index: faiss.Index, x: np.ndarray, old: dict, exact_max: int) -> tuple[faiss.Index, dict]:
+    """A reused IVF index with nprobe tuned again on these vectors, and its parameters."""
     rng = np.random.default_rng(0)
     own = np.sort(rng.choice(len(x), size=min(len(x), RECALL_QUERIES), replace=False))
     target = float(old.get("target_recall", 0.95))
-    nprobe, recall = vectors.tune_nprobe(index, x, x[own], own, target)
+    x = vectors.as_float32(x)
+    nprobe, recall = vectors.tune_nprobe(index, x, vectors.take_rows(x, own), own, target)
     faiss.extract_index_ivf(index).nprobe = nprobe
     params = {
         **old,
         "nprobe": nprobe,
         "recall_at_10": round(recall, 4),
         "recall_queries": len(own),
+        "tuned_on": len(x),
+        "changed": 0,
         "exact_max": exact_max,
         "reason": (
             f"{old['type']}: {len(x)} passages > the exact-search limit {exact_max}; the {old['nlist']} lists "
@@ -451,6 +509,88 @@ def choose_dense(
         ),
     }
     return index, params
+
+
+def next_dense(rows: Rows, x: np.ndarray, *, exact_max: int) -> tuple[faiss.Index, dict]:
+    """The dense index of an update (`x`: every vector of the new generation, in order) and its parameters.
+
+    A reusable IVF index (see `choose_dense`) is copied from the base, the removed rows are
+    dropped from its lists (the others renumbered, in order), and only the new vectors are
+    added: no k-means, and no search of the kept vectors' lists. nprobe is kept until more than
+    vectors.RETUNE_FRACTION of the passages it was tuned on were added or removed since; past
+    that it is tuned again on the whole index. Anything else is built as `choose_dense` builds it.
+    """
+    base = rows.base
+    old = (base.manifest.get("dense") or {}) if base is not None else {}
+    index = None
+    if _ivf_reusable(old, base, x.shape, exact_max):
+        index = _unmapped_copy(base)
+    if index is None:
+        return choose_dense(x, exact_max=exact_max, previous=base)
+    _keep_rows(index, np.asarray(rows.rows, dtype=np.int64), len(base.passages))
+    if len(rows.passage_vectors):
+        index.add(np.ascontiguousarray(rows.passage_vectors, dtype=np.float32))
+    changed = int(old.get("changed", 0)) + len(base.passages) - len(rows.rows) + len(rows.passages)
+    tuned_on = int(old.get("tuned_on", old.get("trained_on", 0)))
+    if changed > vectors.RETUNE_FRACTION * tuned_on:
+        return _tuned(index, x, old, exact_max)
+    faiss.extract_index_ivf(index).nprobe = int(old["nprobe"])
+    reason = (
+        f"{old['type']}: {len(x)} passages > the exact-search limit {exact_max}; the {old['nlist']} lists "
+        f"trained on {old['trained_on']} passages are reused (retrained at {vectors.RETRAIN_GROWTH}x that); "
+        f"nprobe {old['nprobe']} gave recall@{vectors.K} {float(old.get('recall_at_10', 0)):.3f} when tuned on "
+        f"{tuned_on} passages, {changed} added or removed since (tuned again past {vectors.RETUNE_FRACTION:.0%})"
+    )
+    return index, {**old, "tuned_on": tuned_on, "changed": changed, "exact_max": exact_max, "reason": reason}
+
+
+def _ivf_reusable(old: dict, previous: IndexData | None, shape: tuple[int, int], exact_max: int) -> bool:
+    return (
+        previous is not None
+        and old.get("type", "").startswith("ivf")
+        and shape[0] > exact_max
+        and shape[0] < vectors.RETRAIN_GROWTH * int(old.get("trained_on", 0))
+        and previous.dense.d == shape[1]
+    )
+
+
+def _unmapped_copy(previous: IndexData) -> faiss.Index | None:
+    """The previous index with its vectors, in memory (a mapped one is read from its file); None if unreadable."""
+    if not vectors.is_mapped(previous.dense):
+        return faiss.clone_index(previous.dense)
+    try:
+        return faiss.read_index(str(previous.folder / "passages.faiss"))
+    except (RuntimeError, TypeError):
+        return None
+
+
+def _keep_rows(index: faiss.Index, rows: np.ndarray, n: int) -> None:
+    """Keep only `rows` (increasing) of an IVF index's n vectors, renumbered 0.., each list in its order.
+
+    The lists then hold what adding the kept vectors in order to the trained, empty index gives.
+    """
+    if len(rows) == n:
+        return
+    ivf = faiss.extract_index_ivf(index)
+    lists = ivf.invlists
+    renumber = np.full(n, -1, dtype=np.int64)
+    renumber[rows] = np.arange(len(rows), dtype=np.int64)
+    size = lists.code_size
+    for i in range(ivf.nlist):
+        m = lists.list_size(i)
+        if not m:
+            continue
+        ids = renumber[faiss.rev_swig_ptr(lists.get_ids(i), m)]
+        kept = ids >= 0
+        if kept.all() and np.array_equal(ids, faiss.rev_swig_ptr(lists.get_ids(i), m)):
+            continue
+        codes = faiss.rev_swig_ptr(lists.get_codes(i), m * size).reshape(m, size)[kept].copy()
+        ids = np.ascontiguousarray(ids[kept])
+        lists.resize(i, len(ids))
+        if len(ids):
+            lists.update_entries(i, 0, len(ids), faiss.swig_ptr(ids), faiss.swig_ptr(codes))
+    ivf.ntotal = len(rows)
+    index.ntotal = len(rows)
 
 
 def _empty_copy(previous: IndexData) -> faiss.Index:
@@ -463,59 +603,331 @@ def _empty_copy(previous: IndexData) -> faiss.Index:
     return index
 
 
-def _write_parts(
-    folder: Path, manifest: dict, passages, sentences, passage_vectors, sentence_vectors, dense, bm25, articles
-) -> None:
+def _write_parts(folder: Path, manifest: dict, dense, bm25) -> None:
     try:
         vectors.save_dense(dense, folder / "passages.faiss")
     except RuntimeError as exc:  # FAISS says why only at the end of its message: "... (File too large)"
         why = re.search(r"\(([^()]+)\)\s*$", str(exc))
         raise OSError(None, why.group(1) if why else str(exc).rpartition("failed: ")[2]) from None
-    sentence_vectors = np.ascontiguousarray(sentence_vectors, dtype=np.float32)
-    np.save(folder / "passages.npy", np.ascontiguousarray(passage_vectors, dtype=np.float32), allow_pickle=False)
-    np.save(folder / "sentences.npy", sentence_vectors, allow_pickle=False)
-    np.save(folder / "sentence_mean.npy", mean_vector(sentence_vectors), allow_pickle=False)
-    _write_passages(folder, passages, sentences)
-    offsets, names = [0], []
-    with open(folder / "articles.jsonl", "wb") as f:
-        for archived in articles:
-            line = (json.dumps(archived.row(), ensure_ascii=False) + "\n").encode("utf-8")
-            f.write(line)
-            offsets.append(offsets[-1] + len(line))
-            names.append(archived.info.source)
-    np.save(folder / "articles.offsets.npy", np.array(offsets, dtype=np.int64), allow_pickle=False)
-    (folder / "articles.names.json").write_text(json.dumps(names, ensure_ascii=False), encoding="utf-8")
     bm25.save(str(folder / "bm25"), show_progress=False)
     # the manifest goes last: a folder with a manifest is complete
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+    (folder / "manifest.json").write_text(manifest_text(manifest), encoding="utf-8")
 
 
-def _write_passages(folder: Path, passages, sentences) -> None:
+def manifest_text(manifest: dict) -> str:
+    """The manifest as JSON, one key a line: json's indent= is its pure-Python encoder, seconds for 100k files."""
+    lines = [f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in manifest.items()]
+    return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
+def write_articles(folder: Path, articles) -> None:
+    """articles.jsonl (one archived article a line) and the arrays that read one on access.
+
+    `articles`: Archived, or (source, line) pairs copied as they are from an earlier generation.
+    """
+    offsets, names, lines = [0], [], []
+    for item in articles:
+        if isinstance(item, Archived):
+            source, line = item.info.source, (json.dumps(item.row(), ensure_ascii=False) + "\n").encode("utf-8")
+        else:
+            source, line = item
+        lines.append(line)
+        offsets.append(offsets[-1] + len(line))
+        names.append(source)
+    (folder / "articles.jsonl").write_bytes(b"".join(lines))
+    np.save(folder / "articles.offsets.npy", np.array(offsets, dtype=np.int64), allow_pickle=False)
+    (folder / "articles.names.json").write_text(json.dumps(names, ensure_ascii=False), encoding="utf-8")
+
+
+# ---------------------------------------------------------------- the rows of a generation: kept, then new
+
+
+@dataclass(frozen=True)
+class Rows:
+    """The passages of a generation being written: `rows` of `base`, carried over as they are, then new ones.
+
+    Kept rows are copied as bytes from the base (its passages.jsonl, span arrays and vector
+    files), never parsed: an update writes a copy of what it keeps, not a re-encoding of it.
+    """
+
+    base: IndexData | None
+    rows: np.ndarray  # increasing rows of `base` that are kept
+    passages: Sequence[Passage]  # the new passages, after the kept ones
+    sentences: Sequence[tuple[tuple[int, int], ...]]
+    passage_vectors: np.ndarray
+    sentence_vectors: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.rows) + len(self.passages)
+
+    def runs(self) -> list[tuple[int, int]]:
+        """The kept rows as [a, b) runs of consecutive base rows: one run when nothing was removed."""
+        r = np.asarray(self.rows, dtype=np.int64)
+        if not len(r):
+            return []
+        cut = np.flatnonzero(np.diff(r) != 1) + 1
+        first, last = np.concatenate([[0], cut]), np.concatenate([cut, [len(r)]]) - 1
+        return [(int(r[i]), int(r[j]) + 1) for i, j in zip(first, last, strict=True)]
+
+    def sentence_bounds(self) -> np.ndarray:
+        """The base's first sentence row of each passage, and the total at the end (n + 1)."""
+        return np.append(self.base.sentence_start, len(self.base.sentence_vectors)).astype(np.int64)
+
+    @property
+    def sentence_count(self) -> int:
+        kept = 0
+        if len(self.rows):
+            bounds = self.sentence_bounds()
+            kept = sum(int(bounds[b] - bounds[a]) for a, b in self.runs())
+        return kept + len(self.sentence_vectors)
+
+
+def write_rows(folder: Path, rows: Rows) -> None:
+    """passages.jsonl and its arrays, the passage and sentence vectors and their mean, for `rows`."""
+    _write_passage_rows(folder, rows)
+    dim = int(rows.passage_vectors.shape[1])
+    runs = rows.runs()
+    base = rows.base
+    _write_vectors(
+        folder / "passages.npy", (len(rows), dim), base, base and base.passage_vectors, runs, rows.passage_vectors
+    )
+    bounds = rows.sentence_bounds() if runs else None
+    sentence_runs = [(int(bounds[a]), int(bounds[b])) for a, b in runs]
+    new = rows.sentence_vectors
+    shape = (rows.sentence_count, dim)
+    _write_vectors(folder / "sentences.npy", shape, base, base and base.sentence_vectors, sentence_runs, new)
+    # the mean from a running float64 sum: an update subtracts what left and adds what came
+    total = _row_sum(new, 0, len(new))
+    if sentence_runs:
+        kept = sum(b - a for a, b in sentence_runs)
+        removed = _complement(sentence_runs, len(base.sentence_vectors))
+        if sum(b - a for a, b in removed) < kept:
+            total += _sentence_sum(base) - sum((_row_sum(base.sentence_vectors, a, b) for a, b in removed), 0.0)
+        else:
+            total += sum((_row_sum(base.sentence_vectors, a, b) for a, b in sentence_runs), 0.0)
+    count = rows.sentence_count
+    np.save(folder / SENTENCE_SUM, np.asarray(total, dtype=np.float64).reshape(dim), allow_pickle=False)
+    mean = (total / count).astype(np.float32) if count else np.zeros(dim, np.float32)
+    np.save(folder / "sentence_mean.npy", np.asarray(mean, dtype=np.float32).reshape(dim), allow_pickle=False)
+
+
+SENTENCE_SUM = "sentence_sum.npy"  # float64 sum of the sentence vectors: an update's mean without a full pass
+_COPY_CHUNK = 64 << 20
+
+
+def _complement(runs: list[tuple[int, int]], n: int) -> list[tuple[int, int]]:
+    out, pos = [], 0
+    for a, b in runs:
+        if a > pos:
+            out.append((pos, a))
+        pos = b
+    return out + ([(pos, n)] if pos < n else [])
+
+
+def _row_sum(x: np.ndarray, a: int, b: int) -> np.ndarray:
+    dim = x.shape[1] if x.ndim == 2 else 0
+    total = np.zeros(dim, np.float64)
+    step = max(1, _COPY_CHUNK // max(1, 4 * dim))
+    for i in range(a, b, step):
+        total += _read_rows(x, i, min(b, i + step)).sum(axis=0, dtype=np.float64)
+    return total
+
+
+def _read_rows(x: np.ndarray, a: int, b: int) -> np.ndarray:
+    return vectors.read_rows(x, a, b)  # summing a million passages' sentence vectors through a mapping held 4.6 GB
+
+
+def _sentence_sum(base: IndexData) -> np.ndarray:
+    """The base's float64 sentence sum: from its generation when kept there, else added up."""
+    folder = base.folder
+    if folder is not None:
+        try:
+            total = np.load(folder / SENTENCE_SUM, allow_pickle=False)
+            if total.shape == (base.sentence_vectors.shape[1],):
+                return total
+        except (OSError, ValueError):
+            pass
+    return _row_sum(base.sentence_vectors, 0, len(base.sentence_vectors))
+
+
+def _write_vectors(path: Path, shape, base: IndexData | None, old: np.ndarray, runs: list, new: np.ndarray) -> None:
+    """A vector file of the new generation: the base's file, linked and appended to, when every old row is kept."""
+    linkable = base is not None and base.folder is not None and runs == [(0, len(old))]
+    if linkable and _link_and_append(base.folder / path.name, path, len(old), new, shape):
+        return
+    _write_matrix(path, shape, [(old, a, b) for a, b in runs] + [(new, 0, len(new))])
+
+
+def _link_and_append(src: Path, dst: Path, kept: int, new: np.ndarray, shape: tuple[int, int]) -> bool:
+    """Share the base generation's vector file (a hard link) and append the new rows to it: no copy.
+
+    Only when the file holds exactly the base's rows (no later generation, nor a writer that died,
+    appended to it). The base's readers map the rows its manifest counts, so what is appended after
+    them is not theirs; the header is then rewritten, same length, to count every row (for people
+    and numpy: the store reads only its fixed-size start, see `read_vectors`).
+    """
+    header = _npy_header(shape)
+    try:
+        offset = _data_offset(src)
+        if offset != len(header) or src.stat().st_size != offset + kept * 4 * shape[1]:
+            return False
+        os.link(src, dst)
+    except (OSError, IndexCorrupt):
+        return False
+    with open(dst, "r+b", buffering=0) as f:
+        f.seek(0, os.SEEK_END)
+        if len(new):
+            _copy_rows(f, new, 0, len(new))
+        f.seek(0)
+        f.write(header)
+    return True
+
+
+def _npy_header(shape: tuple[int, int]) -> bytes:
+    buf = io.BytesIO()
+    header = {"descr": np.lib.format.dtype_to_descr(np.dtype("<f4")), "fortran_order": False, "shape": shape}
+    np.lib.format.write_array_header_1_0(buf, header)
+    return buf.getvalue()
+
+
+def _data_offset(path: Path) -> int:
+    """Where a float32 .npy file's rows start, from the part of its header a rewrite never changes."""
+    with open(path, "rb") as f:
+        head = f.read(12)
+        if len(head) < 10 or not head.startswith(b"\x93NUMPY") or head[6] not in (1, 2, 3):
+            raise IndexCorrupt(f"{path.name} is not a numpy array file")
+        size, length = (
+            (10, int.from_bytes(head[8:10], "little")) if head[6] == 1 else (12, int.from_bytes(head[8:12], "little"))
+        )
+        text = f.read(length - (len(head) - size)) if len(head) > size else f.read(length)
+    text = head[size:] + text if len(head) > size else text
+    if b"'descr': '<f4'" not in text or b"'fortran_order': False" not in text:
+        raise IndexCorrupt(f"{path.name} does not hold float32 rows")
+    return size + length
+
+
+def read_vectors(path: Path, rows: int, dim: int) -> np.ndarray:
+    """The first `rows` vectors of a vector file, memory-mapped: later generations may have appended more."""
+    offset = _data_offset(path)
+    if path.stat().st_size < offset + rows * dim * 4:
+        raise IndexCorrupt(f"{path.name} holds fewer than {rows} vectors")
+    if not rows:
+        return np.zeros((0, dim), np.float32)
+    return np.memmap(path, dtype="<f4", mode="r", offset=offset, shape=(rows, dim))
+
+
+def _write_matrix(path: Path, shape: tuple[int, int], pieces: list[tuple[np.ndarray, int, int]]) -> None:
+    """A float32 .npy of `shape` from row ranges of arrays, copied file to file where they are mapped files."""
+    with open(path, "wb", buffering=0) as f:
+        header = {"descr": np.lib.format.dtype_to_descr(np.dtype("<f4")), "fortran_order": False, "shape": shape}
+        np.lib.format.write_array_header_1_0(f, header)
+        start = f.tell()
+        for x, a, b in pieces:
+            if b > a:
+                _copy_rows(f, x, a, b)
+        if f.tell() - start != 4 * shape[0] * shape[1]:
+            raise OSError(errno.EIO, f"{path.name}: wrote {f.tell() - start} bytes of {4 * shape[0] * shape[1]}")
+
+
+def _copy_rows(f, x: np.ndarray, a: int, b: int) -> None:
+    row = 4 * int(x.shape[1])
+    if isinstance(x, np.memmap) and x.dtype == np.float32 and x.flags.c_contiguous and x.filename:
+        try:
+            with open(x.filename, "rb") as src:
+                _copy_range(src.fileno(), f, int(x.offset) + a * row, (b - a) * row)
+            return
+        except OSError:
+            pass  # the base's folder is gone or the kernel cannot copy: from memory instead
+    step = max(1, _COPY_CHUNK // row)
+    for i in range(a, b, step):
+        f.write(memoryview(np.ascontiguousarray(x[i : min(b, i + step)], dtype=np.float32)).cast("B"))
+
+
+def _copy_range(src: int, f, offset: int, count: int) -> None:
+    """`count` bytes of `src` from `offset` appended to `f` by the kernel, without passing through this process."""
+    pos = f.tell()
+    while count:
+        done = os.copy_file_range(src, f.fileno(), min(count, 1 << 30), offset, pos)
+        if not done:
+            raise OSError(errno.EIO, "short copy")
+        offset, pos, count = offset + done, pos + done, count - done
+    f.seek(pos)
+
+
+def _line(p: Passage, spans) -> bytes:
+    row = {
+        "source": p.source,
+        "title": p.title,
+        "text": p.text,
+        "start": p.start,
+        "end": p.end,
+        "sentences": [list(s) for s in spans],
+    }
+    return (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _write_passage_rows(folder: Path, rows: Rows) -> None:
     """passages.jsonl for people, and the arrays that let a load read a passage only when it is asked for."""
-    # compact arrays, not lists of Python ints: a million passages have ~3 million sentences
-    offsets, source_ids, names = array("q", [0]), array("i"), {}
-    starts, spans = array("q", [0]), array("i")
+    base, runs = rows.base, rows.runs()
+    names, kept_ids = _kept_sources(base, rows.rows) if runs else ({}, np.zeros(0, np.int32))
+    new_ids = [names.setdefault(p.source, len(names)) for p in rows.passages]
+    source_ids = np.concatenate([kept_ids, np.asarray(new_ids, dtype=np.int32)])
+    offsets, span_pieces, counts = [np.zeros(1, np.int64)], [], []
+    mapped = runs and isinstance(base.passages, MappedPassages) and isinstance(base.sentences, MappedSpans)
     with open(folder / "passages.jsonl", "wb") as f:
-        for p, passage_spans in zip(passages, sentences, strict=True):
-            row = {
-                "source": p.source,
-                "title": p.title,
-                "text": p.text,
-                "start": p.start,
-                "end": p.end,
-                "sentences": [list(s) for s in passage_spans],
-            }
-            line = (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
-            f.write(line)
-            offsets.append(offsets[-1] + len(line))
-            source_ids.append(names.setdefault(p.source, len(names)))
-            spans.extend(chain.from_iterable(passage_spans))
-            starts.append(len(spans) // 2)
-    np.save(folder / "passages.offsets.npy", np.frombuffer(offsets, dtype=np.int64), allow_pickle=False)
-    np.save(folder / "passages.source.npy", np.frombuffer(source_ids, dtype=np.int32), allow_pickle=False)
+        for a, b in runs:
+            if mapped:
+                old = np.asarray(base.passages._offsets[a : b + 1], dtype=np.int64)
+                f.write(base.passages._buf[int(old[0]) : int(old[-1])])
+                offsets.append(old[1:] - old[0] + offsets[-1][-1])
+                starts = np.asarray(base.sentences.starts[a : b + 1], dtype=np.int64)
+                span_pieces.append(
+                    np.asarray(base.sentences._spans[int(starts[0]) : int(starts[-1])], np.int32).ravel()
+                )
+                counts.append(np.diff(starts))
+            else:
+                _write_new(
+                    f, [base.passages[i] for i in range(a, b)], base.sentences[a:b], offsets, span_pieces, counts
+                )
+        _write_new(f, rows.passages, rows.sentences, offsets, span_pieces, counts)
+    spans = np.concatenate(span_pieces).reshape(-1, 2) if span_pieces else np.zeros((0, 2), np.int32)
+    starts = np.concatenate([[0], np.cumsum(np.concatenate(counts))]) if counts else np.zeros(1)
+    np.save(folder / "passages.offsets.npy", np.concatenate(offsets).astype(np.int64), allow_pickle=False)
+    np.save(folder / "passages.source.npy", np.asarray(source_ids, dtype=np.int32), allow_pickle=False)
     (folder / "sources.json").write_text(json.dumps(list(names), ensure_ascii=False), encoding="utf-8")
-    np.save(folder / "sentences.start.npy", np.frombuffer(starts, dtype=np.int64), allow_pickle=False)
-    np.save(folder / "sentences.spans.npy", np.frombuffer(spans, dtype=np.int32).reshape(-1, 2), allow_pickle=False)
+    np.save(folder / "sentences.start.npy", starts.astype(np.int64), allow_pickle=False)
+    np.save(folder / "sentences.spans.npy", spans.astype(np.int32), allow_pickle=False)
+
+
+def _kept_sources(base: IndexData, rows: np.ndarray) -> tuple[dict[str, int], np.ndarray]:
+    """The kept passages' articles numbered in order of first appearance (as a fresh build numbers them)."""
+    if isinstance(base.passages, MappedPassages):
+        old_ids, old_names = np.asarray(base.passages._source_ids)[rows], base.passages._names
+        seen, first = np.unique(old_ids, return_index=True)
+        order = seen[np.argsort(first)]
+        renumber = np.zeros(len(old_names), dtype=np.int32)
+        renumber[order] = np.arange(len(order), dtype=np.int32)
+        return {old_names[i]: j for j, i in enumerate(order.tolist())}, renumber[old_ids]
+    sources = passage_sources(base.passages)
+    names: dict[str, int] = {}
+    return names, np.asarray([names.setdefault(sources[i], len(names)) for i in rows.tolist()], dtype=np.int32)
+
+
+def _write_new(f, passages, sentences, offsets: list, span_pieces: list, counts: list) -> None:
+    """Serialize passages (compact arrays, not lists of Python ints: a million passages have ~3M sentences)."""
+    ends, flat, count = array("q"), array("i"), array("q")
+    end = int(offsets[-1][-1])
+    for p, passage_spans in zip(passages, sentences, strict=True):
+        line = _line(p, passage_spans)
+        f.write(line)
+        end += len(line)
+        ends.append(end)
+        flat.extend(chain.from_iterable(passage_spans))
+        count.append(len(passage_spans))
+    if len(ends):
+        offsets.append(np.frombuffer(ends, dtype=np.int64))
+        span_pieces.append(np.frombuffer(flat, dtype=np.int32))
+        counts.append(np.frombuffer(count, dtype=np.int64))
 
 
 def _read_passages(gen: Path, manifest: dict) -> tuple[Sequence[Passage], Sequence, Sequence[str]]:
@@ -635,12 +1047,19 @@ def load_index(index_dir: Path) -> IndexData | None:
     try:
         passages, sentences, sources = _read_passages(gen, manifest)
         dense = vectors.load_dense(gen / "passages.faiss", manifest.get("dense"), mmap=True)
-        sentence_vectors = np.load(gen / "sentences.npy", mmap_mode="r", allow_pickle=False)
-        if manifest.get("format_version", 0) < 4:  # read only to be rebuilt, for the reason "index format changed"
+        version, dim = manifest.get("format_version", 0), int(manifest.get("dim", -1))
+        if version < 5:  # read only to be rebuilt, for the reason "index format changed"
+            sentence_vectors = np.load(gen / "sentences.npy", mmap_mode="r", allow_pickle=False)
+        else:  # the rows this generation counts: a later one may have appended to a shared file
+            sentence_vectors = read_vectors(gen / "sentences.npy", _sentence_count(sentences), dim)
+        if version < 4:
             passage_vectors = dense.reconstruct_n(0, dense.ntotal)
             sentence_mean = mean_vector(sentence_vectors)
         else:
-            passage_vectors = np.load(gen / "passages.npy", mmap_mode="r", allow_pickle=False)
+            if version < 5:
+                passage_vectors = np.load(gen / "passages.npy", mmap_mode="r", allow_pickle=False)
+            else:
+                passage_vectors = read_vectors(gen / "passages.npy", len(passages), dim)
             sentence_mean = np.load(gen / "sentence_mean.npy", allow_pickle=False)
         bm25 = bm25s.BM25.load(str(gen / "bm25"), mmap=True, show_progress=False)
         articles = _read_articles(gen, manifest)

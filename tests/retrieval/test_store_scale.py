@@ -217,3 +217,49 @@ def test_a_running_engine_picks_up_a_generation_another_process_wrote(corpus, em
     assert engine.data.generation == store.generation_of(corpus / "index") != first
     assert engine.ask(question).sources[0] == "b.txt"
     assert engine.maybe_reload() is None  # already on the current generation
+
+
+def ivf_lists(index) -> list[tuple[list[int], bytes]]:
+    """Every list's ids and codes, in order."""
+    ivf = faiss.extract_index_ivf(index)
+    lists, out = ivf.invlists, []
+    for i in range(ivf.nlist):
+        m = lists.list_size(i)
+        ids = faiss.rev_swig_ptr(lists.get_ids(i), m).tolist() if m else []
+        codes = faiss.rev_swig_ptr(lists.get_codes(i), m * lists.code_size).tobytes() if m else b""
+        out.append((ids, codes))
+    return out
+
+
+def test_an_update_keeps_the_ivf_lists_of_the_kept_rows_and_adds_only_the_new(tmp_path, monkeypatch):
+    first = clustered(1000)
+    write_generation(tmp_path, first, exact_max=200)
+    base = load_index(tmp_path)
+    trainings = []
+    real_build = vectors.build_dense
+    monkeypatch.setattr(vectors, "build_dense", lambda *a, **k: trainings.append(1) or real_build(*a, **k))
+    rows = np.array([i for i in range(1000) if i % 7], dtype=np.int64)  # a removal every few rows
+    new = clustered(60, seed=5)
+    passages, sentences, _ = parts(new)
+    update = store.Rows(base, rows, passages, sentences, new, new)
+    everything = np.concatenate([first[rows], new])
+    index, params = store.next_dense(update, everything, exact_max=200)
+    # what the trained, emptied index holds after adding the kept and new vectors in order
+    expected = faiss.read_index(str(base.folder / "passages.faiss"))
+    expected.reset()
+    expected.add(everything)
+    assert not trainings and index.ntotal == len(everything)
+    assert ivf_lists(index) == ivf_lists(expected)
+    assert params["tuned_on"] == len(everything) and params["changed"] == 0  # many changed: nprobe tuned again
+
+    # a small change keeps nprobe, and counts what changed since it was tuned
+    base_params = base.manifest["dense"]
+    few = clustered(10, seed=6)
+    p, s, _ = parts(few)
+    small = store.Rows(base, np.arange(1000), p, s, few, few)
+    index, params = store.next_dense(small, np.concatenate([first, few]), exact_max=200)
+    assert params["nprobe"] == base_params["nprobe"] and params["changed"] == 10
+    assert faiss.extract_index_ivf(index).nprobe == base_params["nprobe"] and "10 added or removed" in params["reason"]
+    expected.reset()
+    expected.add(np.concatenate([first, few]))
+    assert ivf_lists(index) == ivf_lists(expected)

@@ -224,7 +224,8 @@ def test_the_numpy_bm25_matrix_is_the_one_bm25s_builds():
     passages = [Passage(f"{i}.txt", "", t, 0, len(t)) for i, t in enumerate(texts)]
     ids = lexical_ids(None, [], passages)
     ours = ids.bm25()
-    corpus = [ids.ids[a:b].tolist() for a, b in zip(ids.offsets[:-1], ids.offsets[1:], strict=True)]
+    word = {str(w): i for i, w in enumerate(ids.vocab)}
+    corpus = [[word[t] for t in lexical.tokens(embed_text(p)) or [indexing.EMPTY_DOC]] for p in passages]
     theirs = bm25s.BM25()
     theirs.index(
         bm25s.tokenization.Tokenized(corpus, {str(w): i for i, w in enumerate(ids.vocab)}), show_progress=False
@@ -294,3 +295,73 @@ def test_the_report_names_the_dense_index_choice(corpus, embedder):
     assert report.dense == reason
     if hasattr(store, "choose_dense"):
         assert "exact" in report.dense
+
+
+# ---------------------------------------------------------------- what is kept is shared or copied, never rebuilt
+
+
+def test_an_addition_appends_to_the_shared_vector_files_and_the_old_generation_keeps_its_rows(corpus, embedder):
+    write(corpus, "ferry.txt", FERRY)
+    write(corpus, "kopi.txt", KOPI)
+    old, _ = update_index(config(corpus), embedder)
+    before = np.array(old.passage_vectors), np.array(old.sentence_vectors)
+    write(corpus, "library.txt", LIBRARY)
+    new, _ = update_index(config(corpus), embedder)  # a new process: reads the index on disk
+    for name in ("passages.npy", "sentences.npy"):
+        assert os.stat(new.folder / name).st_ino == os.stat(old.folder / name).st_ino, name  # one file, appended
+    assert np.load(new.folder / "passages.npy").shape == (len(new.passages), embedder.dim)  # its header counts all
+    # a reader of the old generation, loaded before or after the append, sees its own rows only
+    assert np.array_equal(old.passage_vectors, before[0]) and np.array_equal(old.sentence_vectors, before[1])
+    again = store.open_written(old.folder, old.manifest)
+    assert again.passage_vectors.shape == before[0].shape and np.array_equal(again.sentence_vectors, before[1])
+    assert np.array_equal(new.passage_vectors[: len(before[0])], before[0])
+    # a removal rewrites the files: the generation still current for others is never changed
+    (corpus / "seeds" / "ferry.txt").unlink()
+    newer, _ = update_index(config(corpus), embedder, new)
+    assert os.stat(newer.folder / "passages.npy").st_ino != os.stat(new.folder / "passages.npy").st_ino
+    assert np.array_equal(store.open_written(new.folder, new.manifest).passage_vectors, new.passage_vectors)
+    kept = [i for i, p in enumerate(new.passages) if p.source != "ferry.txt"]
+    assert np.array_equal(newer.passage_vectors, np.asarray(new.passage_vectors)[kept])
+
+
+def test_a_vector_file_a_dead_writer_appended_to_is_copied_not_shared(corpus, embedder):
+    write(corpus, "ferry.txt", FERRY)
+    old, _ = update_index(config(corpus), embedder)
+    with open(old.folder / "passages.npy", "ab") as f:  # rows a killed update appended, never published
+        f.write(np.ones((2, embedder.dim), np.float32).tobytes())
+    assert np.array_equal(load_index(corpus / "index").passage_vectors, old.passage_vectors)
+    write(corpus, "kopi.txt", KOPI)
+    new, _ = update_index(config(corpus), embedder)
+    assert os.stat(new.folder / "passages.npy").st_ino != os.stat(old.folder / "passages.npy").st_ino
+    assert np.array_equal(new.passage_vectors[: len(old.passages)], old.passage_vectors)
+    assert not np.any(np.all(np.asarray(new.passage_vectors) == 1, axis=1))
+
+
+def test_a_copy_of_a_kept_article_is_found_without_reading_the_kept_articles(corpus, embedder, monkeypatch):
+    write(corpus, "ferry.txt", FERRY)
+    write(corpus, "kopi.txt", KOPI)
+    update_index(config(corpus), embedder)
+    write(corpus, "ferry-again.txt", FERRY.replace("\n\n", "\n\n\n"))  # the same words, wrapped differently
+    write(corpus, "library.txt", LIBRARY)
+    parsed = counting(monkeypatch, store.Archived, "from_row")
+    data, report = update_index(config(corpus), embedder)
+    assert not parsed  # the kept articles' keys come from the generation, their lines are copied
+    assert [d.split(":")[0] for d in report.duplicates] == ["ferry-again.txt"] and "ferry.txt" in report.duplicates[0]
+    assert set(data.articles) == {"ferry.txt", "kopi.txt", "library.txt"}
+    assert data.articles["kopi.txt"].info.title == "Koperasi Kopi Gayo Membuka Gudang Baru"
+
+
+def test_a_build_written_out_in_groups_embeds_each_distinct_sentence_once(corpus, embedder, monkeypatch):
+    """New vectors go to files a group of passages at a time; a sentence repeated in a later group is read back."""
+    monkeypatch.setattr(indexing, "GROUP_PASSAGES", 2)
+    write(corpus, "ferry.txt", FERRY)
+    write(corpus, "ferry-diary.txt", MANY + "\n\n" + FERRY.split("\n\n", 1)[1])  # repeats ferry's sentences
+    texts = []
+    real = embedder.passages
+    monkeypatch.setattr(embedder, "passages", lambda batch: texts.extend(batch) or real(batch))
+    data, _ = update_index(config(corpus, chunk_max_chars=120), embedder)
+    sentences = [p.text[a:b] for p, spans in zip(data.passages, data.sentences, strict=True) for a, b in spans]
+    assert len(data.passages) > 2 * indexing.GROUP_PASSAGES  # several groups
+    assert sorted(t for t in texts if t in set(sentences)) == sorted(set(sentences))  # each once
+    assert np.allclose(data.sentence_vectors, real(sentences), atol=1e-6)
+    assert not any((data.folder / name).exists() for name in indexing.NEW_FILES)

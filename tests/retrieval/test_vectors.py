@@ -111,6 +111,9 @@ def test_a_memory_mapped_index_answers_the_same(corpus, queries, tmp_path, limit
     assert str(path) in open("/proc/self/maps").read()  # the file is mapped, not copied
     expected, got = index.search(queries, 10), mapped.search(queries, 10)
     assert np.array_equal(expected[1], got[1]) and np.allclose(expected[0], got[0])
+    ivf = faiss.try_extract_index_ivf(mapped)
+    if ivf is not None:  # no thread pool paging the lists in at every search (bench/scale/warm.py)
+        assert faiss.downcast_InvertedLists(ivf.invlists).prefetch_nthread == 0
     with pytest.raises(ValueError, match="read-only"):
         V.add_vectors(mapped, params, queries[:1])  # FAISS itself would abort the process
     copy = V.load_dense(path, params, mmap=False)
