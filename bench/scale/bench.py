@@ -340,9 +340,12 @@ main()
 """
 
 
-def cold_start(args, q: str, rounds: int = 3) -> dict:
+def cold_start(args, q: str, rounds: int = 3, settings: dict | None = None) -> dict:
+    """`newsbot ask` in a fresh process; `settings`: NEWSBOT_* variables for it (none are inherited)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
-    env.update(NEWSBOT_SEEDS_DIR=str(args.work / "seeds"), NEWSBOT_INDEX_DIR=str(args.work / "index"))
+    env.update(
+        NEWSBOT_SEEDS_DIR=str(args.work / "seeds"), NEWSBOT_INDEX_DIR=str(args.work / "index"), **(settings or {})
+    )
     if args.embedder == "e5":
         cmd = [sys.executable, "-m", "bot.cli", "ask", q]
     else:

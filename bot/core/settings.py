@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(500, ge=10, le=4000)
     max_file_bytes: int = Field(2_000_000, ge=1_000)
     exact_search_max_passages: int = Field(40_000, ge=1_000)  # past this, a trained IVF index (retrieval/vectors.py)
+    # how a command sees whether the seeds changed: "files" stats every file, "folders" only the
+    # folders (added, removed and renamed files; a file rewritten in place waits for `newsbot index`)
+    seeds_check: Literal["files", "folders"] = "files"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["plain", "json"] = "plain"
 

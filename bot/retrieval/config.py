@@ -22,6 +22,7 @@ class RetrievalConfig:
     max_question_chars: int
     max_file_bytes: int
     exact_search_max_passages: int
+    seeds_check: str  # "files" or "folders"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RetrievalConfig:
@@ -37,4 +38,5 @@ class RetrievalConfig:
             max_question_chars=settings.max_question_chars,
             max_file_bytes=settings.max_file_bytes,
             exact_search_max_passages=settings.exact_search_max_passages,
+            seeds_check=settings.seeds_check,
         )

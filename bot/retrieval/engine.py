@@ -23,7 +23,7 @@ from bot.core.settings import Settings
 from bot.retrieval import answering, lexical, questions, trust
 from bot.retrieval.config import RetrievalConfig
 from bot.retrieval.embedding import Embedder, load_embedder
-from bot.retrieval.indexing import is_fresh, list_seeds, update_index
+from bot.retrieval.indexing import is_fresh, list_seeds, seeds_unchanged, update_index
 from bot.retrieval.search import Result, SearchParams, search
 from bot.retrieval.store import FORMAT_VERSION, IndexData, generation_of, load_index, read_manifest
 
@@ -96,6 +96,8 @@ class Engine:
             return report
 
     def _matches_seeds(self, data: IndexData) -> bool:
+        if self.config.seeds_check == "folders" and seeds_unchanged(data.manifest, self.config, self.embedder.name):
+            return True
         return is_fresh(data.manifest, self.config, self.embedder.name, list_seeds(self.config))
 
     def _can_answer_from(self, data: IndexData) -> bool:

@@ -228,12 +228,16 @@ def _read_seed(path: Path, source: str, root: Path, max_bytes: int) -> SeedFile:
 
 
 def list_seed_files(
-    seeds_dir: Path, max_bytes: int | None = None, known: Mapping[str, tuple[Sequence[int], str]] | None = None
+    seeds_dir: Path,
+    max_bytes: int | None = None,
+    known: Mapping[str, tuple[Sequence[int], str]] | None = None,
+    folders: dict[str, int] | None = None,
 ) -> list[SeedFile]:
     """Every article file of the folder, read or with the reason it was not (see the module docstring).
 
     `max_bytes` defaults to the default of the `max_file_bytes` setting. `known`: file -> (stat, digest)
-    from the last update; a regular file whose stat is unchanged is not read.
+    from the last update; a regular file whose stat is unchanged is not read. `folders`, when given,
+    receives each folder's modification time, taken before it is listed (see `folders_unchanged`).
     """
     if not seeds_dir.exists():
         raise SeedsError(messages.SEEDS_MISSING.format(path=seeds_dir))
@@ -242,18 +246,20 @@ def list_seed_files(
     root = seeds_dir.resolve()
     limit = DEFAULT_MAX_FILE_BYTES if max_bytes is None else max_bytes
     found: list[tuple[str, str, os.DirEntry]] = []
-    _scan(os.fspath(seeds_dir), "", found)
+    _scan(os.fspath(seeds_dir), "", found, folders)
     known = known or {}
     found.sort(key=lambda item: item[0])
     return [_listed(path, source, root, limit, known.get(source), entry) for source, path, entry in found]
 
 
-def _scan(folder: str, prefix: str, found: list) -> None:
+def _scan(folder: str, prefix: str, found: list, folders: dict[str, int] | None = None) -> None:
     """Article files under `folder`, as os.walk finds them (not into linked folders, unreadable ones skipped).
 
     os.scandir's entries, not paths: listing 100k files is then a stat each, not a few Path objects each.
     """
     try:
+        if folders is not None:  # before listing: a file added meanwhile changes it again
+            folders[prefix] = os.stat(folder).st_mtime_ns
         with os.scandir(folder) as entries:
             entries = list(entries)
     except OSError:
@@ -266,7 +272,24 @@ def _scan(folder: str, prefix: str, found: list) -> None:
         except OSError:
             real_folder = False
         if real_folder:
-            _scan(entry.path, prefix + entry.name + "/", found)
+            _scan(entry.path, prefix + entry.name + "/", found, folders)
+
+
+def folders_unchanged(seeds_dir: Path, recorded: Mapping[str, int]) -> bool:
+    """Whether no file was added to, removed from or renamed in the seeds since `recorded`
+    (`list_seed_files`'s folders): a folder's modification time changes with its entries, so
+    a stat per folder, not per file, tells. A file rewritten in place changes no folder: it is
+    seen by the next listing of every file (`newsbot index`, any update)."""
+    if not recorded:
+        return False
+    for prefix, mtime in recorded.items():
+        try:
+            st = os.stat(os.path.join(seeds_dir, prefix), follow_symlinks=False)
+        except OSError:
+            return False
+        if not stat.S_ISDIR(st.st_mode) or st.st_mtime_ns != mtime:
+            return False
+    return True
 
 
 def _listed(
