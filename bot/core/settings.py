@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from dotenv import dotenv_values
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.core import messages
@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     discord_gateway_url: str | None = None
     discord_guild_id: int | None = None
     discord_shard_count: int | None = Field(None, ge=1)
+    # the shards this process runs, of discord_shard_count (others run the rest): empty = all of them
+    discord_shard_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
 
     # slack
     slack_bot_token: SecretStr | None = Field(None, **_env("SLACK_BOT_TOKEN"))
@@ -113,13 +115,27 @@ class Settings(BaseSettings):
         """A token pasted with a trailing newline or space still works."""
         return value.strip() if isinstance(value, str) else value
 
-    @field_validator("feeds", "slack_admins", mode="before")
+    @field_validator("feeds", "slack_admins", "discord_shard_ids", mode="before")
     @classmethod
     def _split_list(cls, value):
         """A list in one variable: commas or spaces between items (JSON lists work too)."""
         if isinstance(value, str) and not value.lstrip().startswith("["):
             return [item for item in value.replace(",", " ").split() if item]
         return value
+
+    @model_validator(mode="after")
+    def _shards_of_the_count(self):
+        """Shard ids split one bot across processes: each needs the count they are ids of."""
+        ids = self.discord_shard_ids
+        if ids and not self.discord_shard_count:
+            raise ValueError(
+                "NEWSBOT_DISCORD_SHARD_IDS needs NEWSBOT_DISCORD_SHARD_COUNT (the shards of all processes)"
+            )
+        if any(not 0 <= i < (self.discord_shard_count or 0) for i in ids) or len(set(ids)) != len(ids):
+            raise ValueError(
+                f"NEWSBOT_DISCORD_SHARD_IDS must be distinct numbers from 0 to {(self.discord_shard_count or 1) - 1}"
+            )
+        return self
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -223,7 +239,10 @@ def load_settings(**overrides) -> Settings:
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
-            field = str(err["loc"][0]) if err["loc"] else "?"
+            if not err["loc"]:  # a rule across settings: its message names them (its input is all of them)
+                lines.append("  " + err["msg"].removeprefix("Value error, "))
+                continue
+            field = str(err["loc"][0])
             name = env_name(field) if field in Settings.model_fields else field
             lines.append(f"  {name}: {err['msg']} (got {err.get('input')!r})")
         raise ConfigError("Invalid settings:\n" + "\n".join(lines)) from None

@@ -85,3 +85,26 @@ def test_slack_mode_and_its_errors():
         Settings(_env_file=None, **base).slack_mode()
     with pytest.raises(ConfigError, match="xoxb-"):
         Settings(_env_file=None, SLACK_BOT_TOKEN="xoxp-1").slack_mode()
+
+
+@pytest.mark.parametrize(
+    ("env", "problem"),
+    [
+        ({"NEWSBOT_DISCORD_SHARD_IDS": "1"}, "needs NEWSBOT_DISCORD_SHARD_COUNT"),
+        ({"NEWSBOT_DISCORD_SHARD_COUNT": "2", "NEWSBOT_DISCORD_SHARD_IDS": "2"}, "from 0 to 1"),
+        ({"NEWSBOT_DISCORD_SHARD_COUNT": "4", "NEWSBOT_DISCORD_SHARD_IDS": "1,1"}, "distinct"),
+    ],
+)
+def test_shard_ids_must_be_shards_of_the_count(monkeypatch, env, problem):
+    monkeypatch.setenv("DISCORD_TOKEN", "abc.def.ghi-secret")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=problem) as err:
+        load_settings(_env_file=None)
+    assert "abc.def" not in str(err.value)  # a rule across settings does not print them all
+
+
+def test_shard_ids_in_a_list():
+    s = Settings(_env_file=None, discord_shard_count=4, discord_shard_ids="1, 3")
+    assert s.discord_shard_ids == [1, 3]
+    assert Settings(_env_file=None).discord_shard_ids == []

@@ -337,6 +337,21 @@ async def test_sharded_client_syncs_globally_and_answers(standin, engine):
         await eventually(lambda: is_connected(client), 5)
 
 
+async def test_a_process_runs_only_its_shards_and_leaves_the_commands_to_shard_0(standin, engine):
+    """Shards split across processes: this one is shard 1 of 2 (another process runs shard 0)."""
+    async with running_bot(
+        standin, engine, discord_guild_id=None, discord_shard_count=2, discord_shard_ids="1"
+    ) as client:
+        (identify,) = standin.identifies()
+        assert identify["shard"] == [1, 2]  # Discord routes the guilds of shard 1 to this connection
+        assert list(client.shards) == [1]
+        assert not standin.find("PUT", rf"/applications/{standin.app_id}/commands")  # shard 0's process syncs
+
+        await standin.dispatch("MESSAGE_CREATE", standin.mention(CTO_QUESTION))
+        (reply,) = await standin.wait_request("POST", MESSAGES, timeout=20)
+        assert_cites_cto(reply.json)
+
+
 def test_invite_url_asks_only_for_what_the_bot_uses():
     url = invite_url(1234)
     assert url.startswith("https://discord.com/oauth2/authorize?client_id=1234&")

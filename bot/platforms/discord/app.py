@@ -163,6 +163,9 @@ class _Newsbot:
 
     async def setup_hook(self) -> None:
         guild_id = self.settings.discord_guild_id
+        if self.settings.discord_shard_ids and 0 not in self.settings.discord_shard_ids:
+            log.info("commands are synced by the process that runs shard 0")  # once, not by every process
+            return
         try:
             if guild_id:
                 guild = discord.Object(id=guild_id)
@@ -380,7 +383,8 @@ def apply_addresses(settings: Settings) -> None:
 def create_client(
     settings: Settings, dispatcher: Dispatcher, store: Store | None = None, feed_health=None
 ) -> discord.Client:
-    """A client ready for `run_discord`: auto-sharded when NEWSBOT_DISCORD_SHARD_COUNT is set.
+    """A client ready for `run_discord`: auto-sharded when NEWSBOT_DISCORD_SHARD_COUNT is set, running
+    only NEWSBOT_DISCORD_SHARD_IDS of them when that is set too (the other processes run the rest).
 
     With `store` (bot.state), threads, votes and channel modes are remembered and the client asks
     for Message Content (falling back without it, see `run_discord`); `feed_health`
@@ -390,7 +394,13 @@ def create_client(
     options = {"intents": intents(store is not None), "allowed_mentions": NO_MENTIONS, "max_messages": None}
     if settings.discord_shard_count:
         return ShardedNewsbotClient(
-            settings, dispatcher, store, feed_health, shard_count=settings.discord_shard_count, **options
+            settings,
+            dispatcher,
+            store,
+            feed_health,
+            shard_count=settings.discord_shard_count,
+            shard_ids=settings.discord_shard_ids or None,  # the others run in other processes
+            **options,
         )
     return NewsbotClient(settings, dispatcher, store, feed_health, **options)
 
