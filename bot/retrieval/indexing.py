@@ -589,7 +589,6 @@ def _stored_probes(base: IndexData | None) -> np.ndarray | None:
         return None
 
 
-IDS_TYPES = (np.int64, np.int32, np.int32, np.int64)  # LexicalIds' indptr, docs, tf, lengths
 TOKENIZER_SAMPLE = "GPUs, chips and 1,3 triliun: the Bus's class-analysis of LLMs; perusahaan kelas Rp 5 di Jakarta."
 
 

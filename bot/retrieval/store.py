@@ -255,16 +255,6 @@ class IndexData:
         return self.folder.name if self.folder else ""
 
     @functools.cached_property
-    def centered_sentences(self) -> np.ndarray:
-        """Every sentence vector minus the mean, re-normalized: a full copy, made on first use only.
-
-        Kept for older callers; centre just the rows needed with `sentence_mean` instead.
-        """
-        centered = np.asarray(self.sentence_vectors, dtype=np.float32) - self.sentence_mean
-        norms = np.linalg.norm(centered, axis=1, keepdims=True)
-        return centered / np.maximum(norms, 1e-9)
-
-    @functools.cached_property
     def words(self) -> tuple[str, ...]:
         """The archive's words (BM25's vocabulary), sorted: built once per loaded index, on first use."""
         return tuple(sorted(w for w in self.bm25.vocab_dict if w))
@@ -729,12 +719,9 @@ def _row_sum(x: np.ndarray, a: int, b: int) -> np.ndarray:
     total = np.zeros(dim, np.float64)
     step = max(1, _COPY_CHUNK // max(1, 4 * dim))
     for i in range(a, b, step):
-        total += _read_rows(x, i, min(b, i + step)).sum(axis=0, dtype=np.float64)
+        # read, not through the mapping: summing a million passages' sentence vectors that way held 4.6 GB
+        total += vectors.read_rows(x, i, min(b, i + step)).sum(axis=0, dtype=np.float64)
     return total
-
-
-def _read_rows(x: np.ndarray, a: int, b: int) -> np.ndarray:
-    return vectors.read_rows(x, a, b)  # summing a million passages' sentence vectors through a mapping held 4.6 GB
 
 
 def _sentence_sum(base: IndexData) -> np.ndarray:

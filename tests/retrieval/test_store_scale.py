@@ -103,13 +103,19 @@ def test_within_exact_max_the_index_is_exact(tmp_path):
     assert isinstance(data.dense, faiss.IndexFlatIP) and vectors.is_mapped(data.dense)
 
 
-def test_a_trained_index_is_reused_until_the_corpus_outgrows_it(tmp_path, monkeypatch):
+def trained(tmp_path, monkeypatch):
+    """1,000 vectors in a trained IVF index on disk, loaded; and a list counting later trainings."""
     first = clustered(1000)
     write_generation(tmp_path, first, exact_max=200)
     base = load_index(tmp_path)
     trainings = []
     real_build = vectors.build_dense
     monkeypatch.setattr(vectors, "build_dense", lambda *a, **k: trainings.append(1) or real_build(*a, **k))
+    return first, base, trainings
+
+
+def test_a_trained_index_is_reused_until_the_corpus_outgrows_it(tmp_path, monkeypatch):
+    first, base, trainings = trained(tmp_path, monkeypatch)
 
     grown = np.concatenate([first, clustered(500, seed=1)])  # 1.5x: the lists still fit
     write_generation(tmp_path, grown, exact_max=200, previous=base)
@@ -232,12 +238,7 @@ def ivf_lists(index) -> list[tuple[list[int], bytes]]:
 
 
 def test_an_update_keeps_the_ivf_lists_of_the_kept_rows_and_adds_only_the_new(tmp_path, monkeypatch):
-    first = clustered(1000)
-    write_generation(tmp_path, first, exact_max=200)
-    base = load_index(tmp_path)
-    trainings = []
-    real_build = vectors.build_dense
-    monkeypatch.setattr(vectors, "build_dense", lambda *a, **k: trainings.append(1) or real_build(*a, **k))
+    first, base, trainings = trained(tmp_path, monkeypatch)
     rows = np.array([i for i in range(1000) if i % 7], dtype=np.int64)  # a removal every few rows
     new = clustered(60, seed=5)
     passages, sentences, _ = parts(new)
