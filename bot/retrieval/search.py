@@ -94,11 +94,16 @@ def search(
     dense, ids = data.dense.search(qvec.reshape(1, -1).astype(np.float32), m)
     keep = ids[0] >= 0
     cand, dense = ids[0][keep], dense[0][keep]
-    sims = candidate_sentence_sims(data, cand, qvec)
-    relevance = max((float(s.max()) for s in sims.values() if len(s)), default=median) - median
+    flat, counts = _sentence_sims(data, cand, qvec)
+    sims = _by_passage(cand, flat, counts)
+    top = float(flat.max()) if len(flat) else median
+    if np.isnan(top):  # a NaN: whatever max() over each passage's best makes of it
+        top = max((float(s.max()) for s in sims.values() if len(s)), default=median)
+    relevance = top - median
     q_tokens = set(lexical.tokens(question))
     read = _Read(data)
-    best = [best_sentence(data, int(i), sims[int(i)], q_tokens, params, passages=read) for i in cand]
+    said = _Overlaps(q_tokens)
+    best = _best_sentences(data, cand, flat, counts, q_tokens, params, read, said)
     own = np.array([sims[int(i)][row - int(data.sentence_start[i])] for i, (row, _) in zip(cand, best, strict=True)])
     semantic = (1 - params.sentence_weight) * dense + params.sentence_weight * own
     fused = fuse(semantic, lexical.scores(data.bm25, question, cand), params)
@@ -117,7 +122,7 @@ def search(
         if len(hits) == k:
             break
     if typed:  # folded by the best-matching sentence, as always; highlighted at the one that answers
-        hits = [_answering(data, hit, sims[hit.index], q_tokens, params, asked, read) for hit in hits]
+        hits = [_answering(data, hit, sims[hit.index], q_tokens, params, asked, read, said) for hit in hits]
     return Result(tuple(hits), relevance)
 
 
@@ -188,12 +193,21 @@ class _Read(dict):
 def candidate_sentence_sims(data: IndexData, cand: np.ndarray, qvec: np.ndarray) -> dict[int, np.ndarray]:
     """The question's cosine with each sentence of the candidate passages, by passage: one
     product over those rows only."""
+    return _by_passage(cand, *_sentence_sims(data, cand, qvec))
+
+
+def _sentence_sims(data: IndexData, cand: np.ndarray, qvec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The question's cosine with the candidates' sentences, one after the other, and how many each candidate has."""
     starts = data.sentence_start[cand]
     counts = _sentence_end(data)[cand] - starts
     rows = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
-    sims = rows_dot(data.sentence_vectors[rows], qvec)
-    parts = np.split(sims, np.cumsum(counts)[:-1]) if len(cand) else []
-    return {int(i): part for i, part in zip(cand, parts, strict=True)}
+    return rows_dot(data.sentence_vectors[rows], qvec), counts
+
+
+def _by_passage(cand: np.ndarray, flat: np.ndarray, counts: np.ndarray) -> dict[int, np.ndarray]:
+    """`_sentence_sims` by candidate: views of `flat`, not copies."""
+    ends = np.cumsum(counts).tolist()
+    return {int(i): flat[end - n : end] for i, n, end in zip(cand.tolist(), counts.tolist(), ends, strict=True)}
 
 
 def _sentence_end(data: IndexData) -> np.ndarray:
@@ -202,9 +216,9 @@ def _sentence_end(data: IndexData) -> np.ndarray:
 
 
 def _answering(
-    data: IndexData, hit: Hit, sims: np.ndarray, q_tokens, params: SearchParams, asked, passages=None
+    data: IndexData, hit: Hit, sims: np.ndarray, q_tokens, params: SearchParams, asked, passages=None, said=None
 ) -> Hit:
-    row, span = best_sentence(data, hit.index, sims, q_tokens, params, asked, passages=passages)
+    row, span = best_sentence(data, hit.index, sims, q_tokens, params, asked, passages=passages, said=said)
     return replace(hit, highlight=span, sentence_row=row)
 
 
@@ -259,10 +273,12 @@ def best_sentence(
     params: SearchParams,
     asked: questions.Question | None = None,
     passages=None,
+    said: _Overlaps | None = None,
 ):
     """(sentence row, offsets in the passage) of the sentence that best answers the question;
     `sims` holds the question's cosine with each of the passage's sentences, in order;
-    `passages`, the caller's passages by row when it has them parsed (else `data.passages`).
+    `passages`, the caller's passages by row when it has them parsed (else `data.passages`);
+    `said`, the question's overlaps already computed (else computed here).
 
     Similarity and the question's words decide; with `asked`, so does holding a span of the
     kind of answer it wants (a figure beside the sentence that only names the company).
@@ -285,7 +301,8 @@ def best_sentence(
     sims = np.array(sims)  # a copy, in the vectors' own precision
     text = (data.passages if passages is None else passages)[i].text
     if weight:
-        sims += weight * _overlaps(q_tokens, text, spans, near)
+        said = _Overlaps(q_tokens) if said is None else said
+        sims += weight * said.passages([text], [spans], [near])[0]
     if asked is not None and len(spans) > 1:
         found = [questions.answer_span(text[a:b], asked, text) for a, b in spans]
         fits = np.array([s.fit if s else 0.0 for s in found])
@@ -299,6 +316,60 @@ def best_sentence(
     return s0 + j, spans[j]
 
 
+def _best_sentences(
+    data: IndexData,
+    cand: np.ndarray,
+    flat: np.ndarray,
+    counts: np.ndarray,
+    q_tokens,
+    params: SearchParams,
+    passages,
+    said,
+):
+    """`best_sentence` (without `asked`) of every candidate, computed together: which passages
+    must read their text, the question's overlaps with the sentences that could overtake
+    their passage's most similar, and each passage's best, in a few array operations;
+    `flat` holds the candidates' sentences' cosines one after the other, `counts` how many each has."""
+    if not len(cand):
+        return []
+    if not counts.all() or np.isnan(flat).any():  # what best_sentence does then, it does alone
+        sims = _by_passage(cand, flat, counts)
+        return [best_sentence(data, int(i), sims[int(i)], q_tokens, params, passages=passages, said=said) for i in cand]
+    first = np.cumsum(counts) - counts
+    spans = [data.sentences[int(i)] for i in cand]
+    weight = params.highlight_lexical_weight if q_tokens else 0.0
+    if weight:
+        # as in best_sentence, in the same (double) precision: a sentence `weight` below its
+        # passage's most similar cannot overtake it, and a passage where none is that close
+        # answers with its most similar, unread
+        values = flat.astype(np.float64)
+        near = values + weight + 1e-6 >= np.repeat(np.maximum.reduceat(values, first), counts)
+        near &= np.repeat(np.add.reduceat(near.astype(np.int64), first) >= 2, counts)
+        at = np.flatnonzero(near)
+        owner = np.searchsorted(first, at, side="right") - 1
+        rows: dict[int, list[int]] = {}  # by candidate read, its sentences that could overtake
+        for p, j in zip(owner.tolist(), (at - first[owner]).tolist(), strict=True):
+            rows.setdefault(p, []).append(j)
+        if rows:
+            read = list(rows)
+            texts = [passages[int(cand[p])].text for p in read]
+            overlap = np.zeros(len(flat))
+            for p, found in zip(read, said.passages(texts, [spans[p] for p in read], list(rows.values())), strict=True):
+                overlap[first[p] : first[p] + counts[p]] = found
+            flat = flat.copy()
+            flat += weight * overlap  # in the vectors' own precision, as best_sentence adds
+    best = _first_max(flat, first, counts).tolist()
+    starts = data.sentence_start[cand].tolist()
+    return [(s0 + j, s[j]) for s0, j, s in zip(starts, best, spans, strict=True)]
+
+
+def _first_max(values: np.ndarray, first: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Where each run of `counts` values from `first` is greatest, within the run: its first
+    greatest, as np.argmax gives."""
+    top = np.flatnonzero(values == np.repeat(np.maximum.reduceat(values, first), counts))
+    return top[np.searchsorted(top, first)] - first
+
+
 def _overlap(q_tokens: set[str], sentence: str) -> float:
     """Share of the question's words in the sentence. Tokenizing every candidate sentence was
     most of a question's cost, so a sentence where no question word even appears as a word
@@ -310,34 +381,82 @@ def _overlap(q_tokens: set[str], sentence: str) -> float:
 
 
 def _overlaps(q_tokens: set[str], text: str, spans, rows) -> np.ndarray:
-    """`_overlap` of the sentences `rows` of a passage (0 for the others). The passage is
-    lower-cased once, and a sentence in which no question word occurs even as a substring
-    (str.find, far cheaper than the word filter) is not looked at."""
-    out = np.zeros(len(spans))
-    low = text.lower().replace("ς", "σ")
-    if len(low) != len(text):  # a letter lower-cased into two (İ): offsets differ, one sentence at a time
-        for j in rows:
-            out[j] = _overlap(q_tokens, text[slice(*spans[j])])
-        return out
-    words = frozenset(t.replace("ς", "σ") for t in q_tokens)
-    found = sorted(at for w in words for at in _occurrences(low, w))
-    if not found:
-        return out
-    finder = _word_finder(words)
-    for j in rows:
-        a, b = spans[j]
-        k = bisect.bisect_left(found, a)
-        # each letter is lower-cased alone, but Σ, which is σ on both sides: low[a:b] is the sentence's
-        if k < len(found) and found[k] < b and finder.search(low[a:b]):
-            out[j] = len(q_tokens & set(lexical.tokens(text[a:b]))) / len(q_tokens)
-    return out
+    """`_overlap` of the sentences `rows` of a passage (0 for the others)."""
+    return _Overlaps(q_tokens).passages([text], [spans], [rows])[0]
 
 
-def _occurrences(text: str, word: str):
-    at = text.find(word)
+class _Overlaps(dict):
+    """`_overlap` of sentences, by their text, for one question: overlapping windows of an
+    article share sentences, and a typed question scores its hits' sentences again, so each
+    sentence is tokenized once a question, and then only its words holding a question word."""
+
+    def __init__(self, q_tokens: set[str]):
+        super().__init__()
+        self.q_tokens = q_tokens
+        self.words = frozenset(t.replace("ς", "σ") for t in q_tokens)
+        self.holding = _holding(self.words)
+
+    def __missing__(self, sentence: str) -> float:
+        found = self[sentence] = self._share(sentence)
+        return found
+
+    def _share(self, sentence: str) -> float:
+        """`_overlap`, tokenizing only the runs of non-space characters in which a question
+        word occurs, lower-cased: a token never spans a space (`lexical.tokens` finds each run's
+        alone), and a token of the question is, lower-cased, part of the run it comes from."""
+        low = sentence.lower().replace("ς", "σ")
+        if len(low) != len(sentence):  # a letter lower-cased into two (İ): offsets differ
+            return _overlap(self.q_tokens, sentence)
+        runs = " ".join(sentence[m.start() : m.end()] for m in self.holding.finditer(low))
+        return len(self.q_tokens & set(lexical.tokens(runs))) / len(self.q_tokens) if runs else 0.0
+
+    def passages(self, texts, spans, rows) -> list[np.ndarray]:
+        """`_overlap` of the sentences `rows[p]` of each passage `texts[p]` (0 for the others).
+        The passages are lower-cased and searched for each question word together, and a
+        sentence in which no question word occurs even as a substring (str.find, far cheaper
+        than the word filter) is not looked at."""
+        out = [np.zeros(len(s)) for s in spans]
+        lows, base, at = [], [], 0
+        for p, text in enumerate(texts):
+            low = text.lower().replace("ς", "σ")
+            if len(low) != len(text):  # a letter lower-cased into two (İ): offsets differ, one sentence at a time
+                for j in rows[p]:
+                    out[p][j] = self[text[slice(*spans[p][j])]]
+                low = None
+            lows.append(low)
+            base.append(at)
+            at += len(low or "") + 1
+        joined = "\n".join(low or "" for low in lows)  # no question word holds a line break: none spans two passages
+        found = sorted([at for w in self.words for at in _occurrences(joined, w)])
+        if not found:
+            return out
+        for p, text in enumerate(texts):
+            if lows[p] is None:
+                continue
+            for j in rows[p]:
+                a, b = spans[p][j]
+                k = bisect.bisect_left(found, base[p] + a)
+                # each letter is lower-cased alone, but Σ, which is σ on both sides: the sentence's
+                # own lower-casing (in `_overlap`) is low[a:b]
+                if k < len(found) and found[k] < base[p] + b:
+                    out[p][j] = self[text[a:b]]
+        return out
+
+
+def _occurrences(text: str, word: str) -> list[int]:
+    """Where `word` starts in `text`, overlapping occurrences included."""
+    found, at = [], text.find(word)
     while at >= 0:
-        yield at
+        found.append(at)
         at = text.find(word, at + 1)
+    return found
+
+
+@functools.lru_cache(maxsize=256)
+def _holding(words: frozenset[str]) -> re.Pattern:
+    """Finds, in lower-cased text, each run of non-space characters in which one of `words` occurs."""
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<!\S)\S*?(?:{alternatives})\S*")
 
 
 @functools.lru_cache(maxsize=256)
