@@ -74,6 +74,7 @@ INDEX_DAMAGED = "The index in {path} is damaged ({detail}); rebuilding it."
 INDEX_REBUILD_MODEL = "embedding model changed from {old} to {new}"
 INDEX_REBUILD_CHUNKING = "chunking settings changed"
 INDEX_REBUILD_FORMAT = "index format changed"
+INDEX_UPGRADE_FORMAT = "its format is older: `newsbot index` upgrades it without embedding again"
 INDEX_NOT_WRITABLE = "Cannot write the index to {path}: {detail}. Check NEWSBOT_INDEX_DIR and its permissions."
 
 # models

@@ -7,8 +7,8 @@ it as built in memory (a separate load would read back what was just written).
 An update costs what changed, not the size of the archive:
 - a file whose stat is unchanged is not read (manifest "stats", see loading.py), and each
   file is read and hashed at most once;
-- BM25 is rebuilt from term counts kept in the generation (TOKENS_FILE, manifest "bm25_tokens"):
-  only new passages are tokenized, and their counts merged into the kept ones (`LexicalIds`);
+- BM25 is scored from term counts kept in the generation (lexical.Lexicon, manifest "lexicon"):
+  only new passages are tokenized, and their counts merged into the kept ones;
 - what is kept of the base is copied, not rebuilt: passages and articles as bytes, vectors
   file to file or shared and appended to, IVF lists extended (see store.py); the sentence
   mean is corrected, nprobe kept while few passages changed (store.next_dense);
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import itertools
 import json
 import logging
 import os
@@ -50,6 +49,7 @@ from bot.retrieval.embedding import Embedder
 from bot.retrieval.loading import SeedFile, folders_unchanged, list_seed_files, parse_article
 from bot.retrieval.store import (
     FORMAT_VERSION,
+    UPGRADABLE_FORMATS,
     Archived,
     IndexData,
     MappedArticles,
@@ -70,13 +70,11 @@ from bot.retrieval.store import (
 log = logging.getLogger(__name__)
 CHUNKER_VERSION = 7  # bump when loading or chunking rules change: forces a rebuild
 BATCH = 16
-TOKENS_FILE = "bm25_tokens.npz"  # every passage's BM25 token ids: an update tokenizes only new passages
 PROBES_FILE = "probes.npy"  # the calibration's probe vectors for this model
 KEYS_FILE = "articles.keys.json"  # every article's text hash and link -> its file: duplicates found without reading
 # the new vectors of an update, written as they are embedded (embed_new), removed once copied into the generation
 NEW_FILES = ("new.passages.f32", "new.sentences.f32", "new.distinct.f32")
 GROUP_PASSAGES = 4096
-EMPTY_DOC = "\u2205"  # bm25s needs a token in every document
 
 
 def chunking_params(config: RetrievalConfig) -> dict:
@@ -116,8 +114,11 @@ def seeds_unchanged(manifest: dict, config: RetrievalConfig, embedder_name: str)
     cold start; the folders are a few hundred stats. False (list every file) when the index
     recorded no folders (written before this, or by an update that did not list the seeds).
     """
-    return not rebuild_reason(manifest, config, embedder_name) and folders_unchanged(
-        config.seeds_dir, manifest.get("folders") or {}
+    current = manifest.get("format_version") == FORMAT_VERSION
+    return (
+        current
+        and not rebuild_reason(manifest, config, embedder_name)
+        and folders_unchanged(config.seeds_dir, manifest.get("folders") or {})
     )
 
 
@@ -137,13 +138,15 @@ def is_fresh(manifest: dict | None, config: RetrievalConfig, embedder_name: str,
     """True if the index on disk matches the seeds, the model and the chunking settings."""
     return (
         bool(manifest)
+        and manifest.get("format_version") == FORMAT_VERSION
         and not rebuild_reason(manifest, config, embedder_name)
         and ({**manifest["files"], **manifest.get("skipped", {})} == seed_state(seeds))
     )
 
 
 def rebuild_reason(manifest: dict, config: RetrievalConfig, embedder_name: str) -> str:
-    if manifest.get("format_version") != FORMAT_VERSION:
+    """Why this index's vectors cannot be reused, or "" (an older format that can be upgraded is reused)."""
+    if manifest.get("format_version") not in (FORMAT_VERSION, *UPGRADABLE_FORMATS):
         return messages.INDEX_REBUILD_FORMAT
     if manifest.get("model") != embedder_name:
         return messages.INDEX_REBUILD_MODEL.format(old=manifest.get("model"), new=embedder_name)
@@ -533,27 +536,24 @@ def write_generation(
     everything = read_vectors(tmp / "passages.npy", len(parts), embedder.dim)
     dense, manifest["dense"] = next_dense(parts, everything, exact_max=config.exact_search_max_passages)
     del everything
-    tokens = lexical_ids(base, rows, new.passages)
-    bm25 = tokens.bm25()
-    manifest["bm25_tokens"] = {"file": TOKENS_FILE, "tokenizer": tokenizer_fingerprint(), "tokens": tokens.size}
+    lexicon = lexicon_of(base, rows, new.passages)
+    manifest["lexicon"] = lexical.manifest_entry(lexicon, tokenizer_fingerprint())
     changed = len(new.passages) + (len(base.passages) - len(rows) if base else 0)
     old = base.manifest.get("calibration") if base else None
     kept = calibration.carried(old, len(parts), changed, config.top_k)
     probes = calibration.probe_vectors(embedder, _stored_probes(base))
     if kept is None:  # where off-topic questions land in this very index: a changed archive recalibrates itself
-        built = open_written(tmp, manifest, dense, bm25)
+        built = open_written(tmp, manifest, dense, lexicon)
         kept = calibration.calibrate(built, embedder, config.top_k, vectors=probes)
         del built
     manifest["calibration"] = kept
     try:  # into the folder that publish renames into place
-        tokens.save(tmp / TOKENS_FILE)
         np.save(tmp / PROBES_FILE, np.ascontiguousarray(probes, dtype=np.float32), allow_pickle=False)
     except OSError as exc:
         raise write_error(config.index_dir, exc) from None
-    del tokens
-    gen = publish(tmp, manifest, dense, bm25)
-    del dense  # the written index is read back memory-mapped: shared with other processes, not a private copy
-    return open_written(gen, manifest, bm25=bm25)
+    gen = publish(tmp, manifest, dense, lexicon)
+    del dense, lexicon  # the written index is read back memory-mapped: shared with other processes, not a private copy
+    return open_written(gen, manifest)
 
 
 def _articles(base: IndexData | None, plan: Plan) -> Iterator[Archived | tuple[str, bytes]]:
@@ -598,173 +598,28 @@ def tokenizer_fingerprint() -> str:
     return hashlib.sha256(probe.encode()).hexdigest()[:16]
 
 
-@dataclass(frozen=True)
-class LexicalIds:
-    """Every passage's BM25 term counts as a words x passages matrix (CSC: by word, then passage), and the words.
+def lexicon_of(base: IndexData | None, rows: Sequence[int], new: Sequence[Passage]) -> lexical.Lexicon:
+    """The term counts of the kept passages (`rows` of `base`) and of the `new` ones.
 
-    What BM25 needs of a passage is which words it has and how often: an update keeps these
-    counts for the kept passages and merges in those of the new ones (the words' entries stay
-    sorted by passage, since new passages come last) instead of tokenizing or sorting again.
+    Only the new passages are tokenized, unless the base's counts come from another tokenizer
+    (or an index of format 5, which kept none): then the kept passages are tokenized too.
     """
-
-    indptr: np.ndarray  # int64, words + 1: word w's entries are [indptr[w], indptr[w + 1])
-    docs: np.ndarray  # int32, the passage of each entry, increasing within a word
-    tf: np.ndarray  # int32, how often the word occurs in that passage
-    lengths: np.ndarray  # int64, tokens per passage
-    vocab: np.ndarray  # str objects, by id
-
-    @property
-    def size(self) -> int:
-        """Tokens in all passages."""
-        return int(self.lengths.sum())
-
-    @classmethod
-    def of_tokens(cls, ids: np.ndarray, lengths: np.ndarray, vocab: np.ndarray, first_doc: int = 0) -> LexicalIds:
-        """From passages' token ids one after another (`lengths` tokens each), numbered from `first_doc`."""
-        n, words = len(lengths), len(vocab)
-        doc = np.repeat(np.arange(first_doc, first_doc + n, dtype=np.int64), lengths)
-        pairs, tf = np.unique(np.asarray(ids, dtype=np.int64) * (first_doc + n) + doc, return_counts=True)
-        word, doc = np.divmod(pairs, first_doc + n)
-        indptr = np.concatenate([[0], np.cumsum(np.bincount(word, minlength=words))]).astype(np.int64)
-        return cls(indptr, doc.astype(np.int32), tf.astype(np.int32), np.asarray(lengths, dtype=np.int64), vocab)
-
-    def words_of_entries(self) -> np.ndarray:
-        return np.repeat(np.arange(len(self.vocab), dtype=np.int64), np.diff(self.indptr))
-
-    def bm25(self):
-        """bm25s's index of these passages: the matrix `bm25s.BM25.index` builds, computed with numpy.
-
-        bm25s scores one passage at a time in Python (4.3 s at 100k passages, against 1.4 s
-        here); the tests check that both give the same matrix. Any method other than its
-        default (Lucene) is left to bm25s.
-        """
-        import bm25s
-
-        bm25 = bm25s.BM25()
-        vocab = {str(w): i for i, w in enumerate(self.vocab)}
-        n, words = len(self.lengths), len(self.vocab)
-        if (bm25.method, bm25.idf_method or bm25.method) != ("lucene", "lucene"):
-            word = self.words_of_entries()
-            order = np.argsort(self.docs, kind="stable")
-            bounds = np.searchsorted(self.docs[order], np.arange(n + 1))
-            corpus = [np.repeat(word[order][a:b], self.tf[order][a:b]).tolist() for a, b in itertools.pairwise(bounds)]
-            bm25.index(bm25s.tokenization.Tokenized(corpus, vocab), show_progress=False)
-            return bm25
-        lengths, doc = self.lengths, self.docs.astype(np.int64)
-        df = np.diff(self.indptr)
-        idf = np.log(1 + (n - df + 0.5) / (df + 0.5)).astype(bm25.dtype)
-        tf = self.tf.astype(bm25.dtype)
-        tfc = tf / (bm25.k1 * ((1 - bm25.b) + bm25.b * lengths[doc] / lengths.mean()) + tf)
-        bm25.scores = {
-            "data": (np.repeat(idf, df) * tfc).astype(bm25.dtype),
-            "indices": doc.astype(bm25.int_dtype),
-            "indptr": np.concatenate([[0], np.cumsum(df)]),
-            "num_docs": n,
-        }
-        bm25.vocab_dict = {**vocab, "": words}  # bm25s's token for questions with no known word
-        bm25.unique_token_ids_set = set(bm25.vocab_dict.values())
-        bm25.nonoccurrence_array = None
-        return bm25
-
-    def save(self, path: Path) -> None:
-        words = "\n".join(map(str, self.vocab)).encode("utf-8")
-        np.savez(
-            path,
-            indptr=self.indptr,
-            docs=self.docs,
-            tf=self.tf,
-            lengths=self.lengths,
-            vocab=np.frombuffer(words, dtype=np.uint8),
-        )
-
-    @classmethod
-    def load(cls, path: Path, passages: int) -> LexicalIds | None:
-        """None if the file is missing, of an older layout, or does not describe `passages` passages."""
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                indptr, docs, tf, lengths = z["indptr"], z["docs"], z["tf"], z["lengths"]
-                words = z["vocab"].tobytes().decode("utf-8")
-        except (OSError, ValueError, KeyError):
-            return None
-        vocab = np.array(words.split("\n") if words else [], dtype=object)
-        ok = (
-            lengths.shape == (passages,)
-            and indptr.shape == (len(vocab) + 1,)
-            and indptr[0] == 0
-            and indptr[-1] == len(docs) == len(tf)
-            and bool(np.all(lengths > 0))
-            and (not len(docs) or (docs.min() >= 0 and docs.max() < passages and tf.min() > 0))
-        )
-        return (
-            cls(indptr.astype(np.int64), docs.astype(np.int32), tf.astype(np.int32), lengths.astype(np.int64), vocab)
-            if ok
-            else None
-        )
-
-
-def lexical_ids(base: IndexData | None, rows: Sequence[int], new: Sequence[Passage]) -> LexicalIds:
-    """The term counts of the kept passages (`rows` of `base`, from its generation) and of the `new` ones.
-
-    Only the new passages are tokenized, unless the base's token file is missing or stale.
-    Words no passage uses any more are dropped, so the vocabulary matches a fresh build.
-    """
-    old = _stored_ids(base)
     rows = np.asarray(rows, dtype=np.int64)
-    if old is None and base is not None:  # no usable token file: tokenize the kept passages too
+    old = _stored_lexicon(base)
+    if old is None and base is not None:
         new = [base.passages[i] for i in rows.tolist()] + list(new)
         rows = rows[:0]
-    vocab = list(old.vocab) if old is not None else []
-    index = dict(zip(vocab, range(len(vocab)), strict=True))
-    new_ids, new_lengths = [], []
-    for p in new:
-        words = lexical.tokens(embed_text(p)) or [EMPTY_DOC]
-        new_ids.extend(index.setdefault(w, len(index)) for w in words)
-        new_lengths.append(len(words))
-    vocab.extend(list(index)[len(vocab) :])
-    vocab = np.asarray(vocab, dtype=object)
-    added = LexicalIds.of_tokens(
-        np.asarray(new_ids, dtype=np.int64), np.asarray(new_lengths, np.int64), vocab, len(rows)
-    )
+    added = lexical.Lexicon.of_texts([embed_text(p) for p in new])
     if not len(rows):
-        return _drop_unused(added)
-    docs, tf, indptr = old.docs, old.tf, old.indptr
-    if len(rows) < len(old.lengths):  # passages left: their entries go, the others move up
-        renumber = np.full(len(old.lengths), -1, dtype=np.int64)
-        renumber[rows] = np.arange(len(rows))
-        moved = renumber[docs]
-        kept = moved >= 0
-        indptr = np.concatenate([[0], np.cumsum(kept)])[indptr]
-        docs, tf = moved[kept].astype(np.int32), tf[kept]
-    indptr = np.concatenate([indptr, np.full(len(vocab) + 1 - len(indptr), indptr[-1])])
-    # the new passages' entries go at the end of their word's run: their passages come after the kept ones
-    word = added.words_of_entries()
-    at = indptr[word + 1]
-    merged = LexicalIds(
-        indptr + np.concatenate([[0], np.cumsum(np.bincount(word, minlength=len(vocab)))]),
-        np.insert(docs, at, added.docs),
-        np.insert(tf, at, added.tf),
-        np.concatenate([old.lengths[rows], added.lengths]),
-        vocab,
-    )
-    return _drop_unused(merged)
+        return added
+    return old.merged(rows, dataclasses.replace(added, docs=(added.docs + len(rows)).astype(np.int32)))
 
 
-def _drop_unused(ids: LexicalIds) -> LexicalIds:
-    """Without the words no passage has any more (a fresh build would not know them)."""
-    counts = np.diff(ids.indptr)
-    if np.all(counts > 0):
-        return ids
-    used = counts > 0
-    indptr = np.concatenate([[0], np.cumsum(counts[used])]).astype(np.int64)
-    return dataclasses.replace(ids, indptr=indptr, vocab=ids.vocab[used])
-
-
-def _stored_ids(base: IndexData | None) -> LexicalIds | None:
-    folder = getattr(base, "folder", None)
-    meta = (base.manifest.get("bm25_tokens") or {}) if base else {}
-    if folder is None or meta.get("tokenizer") != tokenizer_fingerprint():
+def _stored_lexicon(base: IndexData | None) -> lexical.Lexicon | None:
+    meta = (base.manifest.get("lexicon") or {}) if base else {}
+    if base is None or base.lexicon is None or meta.get("tokenizer") != tokenizer_fingerprint():
         return None
-    return LexicalIds.load(folder / meta.get("file", TOKENS_FILE), len(base.passages))
+    return base.lexicon
 
 
 def _embed(embedder: Embedder, texts: list[str], bar) -> np.ndarray:

@@ -1,12 +1,47 @@
-"""Tokenizing for the BM25 index: lower-cased words, without English and Indonesian function words."""
+"""BM25 for the archive: tokenizing, the term counts it keeps, and scoring a search's candidates from them.
+
+The index keeps, for every word, which passages hold it and how often (`Lexicon`), not a
+score per word and passage: a score depends on every passage (idf, the average length), so a
+stored score matrix has to be computed again whenever one article is added (4.4 s at a
+million passages). From counts, an update merges the new passages' entries into the kept ones
+and a question scores its few dozen candidates when it is asked. The scores are Lucene's
+BM25 as bm25s computes it with its defaults (the tests compare with bm25s); bm25s itself has
+neither updates nor candidate-only scoring, and importing it (with scipy) cost every
+`newsbot ask` 0.3 s.
+"""
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
+import functools
 import re
+from dataclasses import dataclass
+from pathlib import Path
 
-import bm25s
-from bm25s.stopwords import STOPWORDS_EN_PLUS
+import numpy as np
 
+K1, B = 1.5, 0.75  # bm25s's (and Lucene's) defaults
+FOLDER = "lexicon"  # in each generation: ARRAYS as .npy files and words.txt
+ARRAYS = ("indptr", "docs", "tf", "lengths")
+EMPTY_DOC = "\u2205"  # the one token of a passage with no word left, so that every passage has a length
+
+# NLTK's English stopwords as bm25s ships them (STOPWORDS_EN_PLUS: question words included);
+# copied so that tokenizing a question does not import bm25s and scipy (tests/retrieval/test_lexical.py).
+STOPWORDS_EN = frozenset(
+    """
+a about above after again against ain all am an and any are aren aren't as at be because been before
+being below between both but by can couldn couldn't d did didn didn't do does doesn doesn't doing
+don don't down during each few for from further had hadn hadn't has hasn hasn't have haven haven't
+having he her here hers herself him himself his how i if in into is isn isn't it it's its itself
+just ll m ma me mightn mightn't more most mustn mustn't my myself needn needn't no nor not now o of
+off on once only or other our ours ourselves out over own re s same shan shan't she she's should
+should've shouldn shouldn't so some such t than that that'll the their theirs them themselves then
+there these they this those through to too under until up ve very was wasn wasn't we were weren
+weren't what when where which while who whom why will with won won't wouldn wouldn't y you you'd
+you'll you're you've your yours yourself yourselves
+""".split()
+)
 # Common Indonesian function words; BM25's idf alone lets them add noise to short questions.
 STOPWORDS_ID = frozenset(
     """
@@ -19,7 +54,7 @@ seperti serta setelah siapa suatu sudah supaya tahun tak tanpa telah tentang ter
 tersebut tetapi tidak untuk waktu yaitu yakni yang
 """.split()
 )
-STOPWORDS = frozenset(STOPWORDS_EN_PLUS) | STOPWORDS_ID  # NLTK's English list: question words too
+STOPWORDS = STOPWORDS_EN | STOPWORDS_ID
 _TOKEN = re.compile(r"(?u)\b\w[\w.,-]*\w\b|\b\w\b")
 # An acronym's plural, told by its case: GPUs, LLMs, APIs (but not "bus" or "Status").
 _ACRONYM_PLURAL = re.compile(r"[A-Z][A-Z0-9]+s")
@@ -45,54 +80,157 @@ def tokens(text: str) -> list[str]:
     return out
 
 
-def build_bm25(texts: list[str]) -> bm25s.BM25:
-    bm25 = bm25s.BM25()
-    corpus = [tokens(t) or ["\u2205"] for t in texts]  # bm25s needs a token in every document
-    bm25.index(bm25s.tokenization.Tokenized(*_ids(corpus)), show_progress=False)
-    return bm25
+@dataclass(frozen=True)
+class Lexicon:
+    """Every passage's term counts as a words x passages matrix (CSC: by word, then passage), and the words, sorted.
 
-
-def _ids(corpus: list[list[str]]):
-    vocab: dict[str, int] = {}
-    ids = [[vocab.setdefault(t, len(vocab)) for t in doc] for doc in corpus]
-    return ids, vocab
-
-
-def scores(bm25: bm25s.BM25, question: str, docs=None):
-    """BM25 score of every passage for the question, or of the passages `docs` only, in
-    their order (zeros when no word is known).
-
-    With `docs`, only those passages are scored: `get_scores` adds up every passage holding
-    a question word (most of them for a common word in a million passages), a search needs
-    its few dozen candidates. The scores are bm25s's own, equal to `get_scores(...)[docs]`.
+    An update keeps these counts for the kept passages and merges in those of the new ones
+    (`merged`): a word's entries stay sorted by passage, since new passages come last.
+    Loaded memory-mapped; the sorted words serve as the archive's vocabulary too.
     """
-    import numpy as np
 
-    known = [t for t in tokens(question) if t in bm25.vocab_dict]
-    if docs is None:
-        if not known:
-            return np.zeros(int(bm25.scores["num_docs"]), dtype=np.float32)
-        return bm25.get_scores(known).astype(np.float32)
-    return _scores_of(bm25, [bm25.vocab_dict[t] for t in known], np.asarray(docs)).astype(np.float32)
+    indptr: np.ndarray  # int64, words + 1: word w's entries are [indptr[w], indptr[w + 1])
+    docs: np.ndarray  # int32, the passage of each entry, increasing within a word
+    tf: np.ndarray  # int32, how often the word occurs in that passage
+    lengths: np.ndarray  # int64, tokens per passage
+    words: list[str]  # sorted: word w is words[w]
+
+    @property
+    def size(self) -> int:
+        """Tokens in all passages."""
+        return int(self.lengths.sum())
+
+    @functools.cached_property
+    def _mean_length(self) -> float:
+        return float(self.lengths.mean()) if len(self.lengths) else 0.0
+
+    def word_id(self, word: str) -> int | None:
+        i = bisect.bisect_left(self.words, word)
+        return i if i < len(self.words) and self.words[i] == word else None
+
+    def scores(self, question: str, docs) -> np.ndarray:
+        """BM25 score of the passages `docs` for the question, in their order (zeros when no word is known).
+
+        Word by word, in the precision bm25s uses (its float32 score per entry, summed in
+        float32), so that the scores equal bm25s's; a word the question repeats counts again.
+        """
+        docs = np.asarray(docs, dtype=np.int64)
+        out = np.zeros(len(docs), dtype=np.float32)
+        n = len(self.lengths)
+        if not n or not len(docs):
+            return out
+        norm = K1 * ((1 - B) + B * np.asarray(self.lengths[docs]) / self._mean_length)
+        for w in (self.word_id(t) for t in tokens(question)):
+            if w is None:
+                continue
+            start, end = int(self.indptr[w]), int(self.indptr[w + 1])
+            if end == start:
+                continue
+            posting = np.asarray(self.docs[start:end], dtype=np.int64)
+            at = np.minimum(np.searchsorted(posting, docs), end - start - 1)
+            held = posting[at] == docs
+            df = np.array([end - start])
+            idf = np.log(1 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
+            tf = np.asarray(self.tf[start:end][at[held]], dtype=np.float32)
+            out[held] += (idf * (tf / (norm[held] + tf))).astype(np.float32)
+        return out
+
+    @classmethod
+    def of_texts(cls, texts: list[str]) -> Lexicon:
+        """The counts of these passages' texts."""
+        index: dict[str, int] = {}
+        ids, lengths = [], []
+        for text in texts:
+            words = tokens(text) or [EMPTY_DOC]
+            ids.extend(index.setdefault(w, len(index)) for w in words)
+            lengths.append(len(words))
+        return cls.of_tokens(np.asarray(ids, dtype=np.int64), np.asarray(lengths, dtype=np.int64), list(index))
+
+    @classmethod
+    def of_tokens(cls, ids: np.ndarray, lengths: np.ndarray, vocab: list[str], first_doc: int = 0) -> Lexicon:
+        """From passages' token ids one after another (`lengths` tokens each, ids into `vocab` in any
+        order), the passages numbered from `first_doc`."""
+        order = sorted(range(len(vocab)), key=vocab.__getitem__)
+        rank = np.empty(len(vocab), dtype=np.int64)
+        rank[order] = np.arange(len(vocab))
+        n, words = len(lengths), len(vocab)
+        doc = np.repeat(np.arange(first_doc, first_doc + n, dtype=np.int64), lengths)
+        ids = rank[np.asarray(ids, dtype=np.int64)] if len(ids) else np.zeros(0, np.int64)
+        pairs, tf = np.unique(ids * (first_doc + n) + doc, return_counts=True)
+        word, doc = np.divmod(pairs, first_doc + n)
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(word, minlength=words))]).astype(np.int64)
+        sorted_words = [vocab[i] for i in order]
+        return cls(indptr, doc.astype(np.int32), tf.astype(np.int32), np.asarray(lengths, np.int64), sorted_words)
+
+    def words_of_entries(self) -> np.ndarray:
+        return np.repeat(np.arange(len(self.words), dtype=np.int64), np.diff(self.indptr))
+
+    def merged(self, rows: np.ndarray, added: Lexicon) -> Lexicon:
+        """The counts of this lexicon's passages `rows` (renumbered 0..), then those of `added`
+        (numbered from len(rows)); words no passage has any more are dropped."""
+        docs, tf, indptr = self.docs, self.tf, self.indptr
+        if len(rows) < len(self.lengths):  # passages left: their entries go, the others move up
+            renumber = np.full(len(self.lengths), -1, dtype=np.int64)
+            renumber[rows] = np.arange(len(rows))
+            moved = renumber[docs]
+            kept = moved >= 0
+            indptr = np.concatenate([[0], np.cumsum(kept)])[indptr]
+            docs, tf = moved[kept].astype(np.int32), tf[kept]
+        # the new words go in their sorted places: every old word moves down by the new ones before it
+        old_words = np.array(self.words, dtype=object)
+        new_words = [w for w in added.words if self.word_id(w) is None]
+        at = np.searchsorted(old_words, np.array(new_words, dtype=object)) if new_words else np.zeros(0, np.int64)
+        words = np.insert(old_words, at, new_words).tolist() if new_words else list(self.words)
+        moved_to = np.arange(len(old_words)) + np.searchsorted(at, np.arange(len(old_words)), side="right")
+        counts = np.zeros(len(words), dtype=np.int64)
+        counts[moved_to] = np.diff(indptr)
+        indptr = np.concatenate([[0], np.cumsum(counts)])
+        # the new passages' entries go at the end of their word's run: their passages come after the kept ones
+        word = np.searchsorted(np.array(words, dtype=object), np.array(added.words, dtype=object))[
+            added.words_of_entries()
+        ]
+        merged = Lexicon(
+            indptr + np.concatenate([[0], np.cumsum(np.bincount(word, minlength=len(words)))]),
+            np.insert(docs, indptr[word + 1], added.docs),
+            np.insert(tf, indptr[word + 1], added.tf),
+            np.concatenate([np.asarray(self.lengths)[rows], added.lengths]),
+            words,
+        )
+        return merged.without_unused()
+
+    def without_unused(self) -> Lexicon:
+        """Without the words no passage has any more (a fresh build would not know them)."""
+        counts = np.diff(self.indptr)
+        if np.all(counts > 0):
+            return self
+        used = counts > 0
+        indptr = np.concatenate([[0], np.cumsum(counts[used])]).astype(np.int64)
+        return dataclasses.replace(self, indptr=indptr, words=[w for w, u in zip(self.words, used, strict=True) if u])
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(exist_ok=True)
+        for name in ARRAYS:
+            np.save(folder / f"{name}.npy", np.ascontiguousarray(getattr(self, name)), allow_pickle=False)
+        (folder / "words.txt").write_text("\n".join(self.words), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path, passages: int) -> Lexicon:
+        """Memory-mapped; ValueError saying what does not fit if the files do not describe `passages` passages."""
+        arrays = {n: np.load(folder / f"{n}.npy", mmap_mode="r", allow_pickle=False) for n in ARRAYS}
+        text = (folder / "words.txt").read_text(encoding="utf-8")
+        words = text.split("\n") if text else []
+        indptr, docs, lengths = arrays["indptr"], arrays["docs"], arrays["lengths"]
+        checks = (
+            (lengths.shape == (passages,), f"BM25 counts describe {len(lengths)} passages, expected {passages}"),
+            (indptr.shape == (len(words) + 1,), "BM25 words do not match their counts"),
+            (indptr[0] == 0 and indptr[-1] == len(docs) == len(arrays["tf"]), "BM25 counts are cut short"),
+            (not len(docs) or int(docs.max()) < passages, "BM25 counts name passages the index does not have"),
+        )
+        for ok, why in checks:
+            if not ok:
+                raise ValueError(why)
+        return cls(indptr, docs, arrays["tf"], lengths, words)
 
 
-def _scores_of(bm25: bm25s.BM25, words: list[int], docs):
-    """bm25s's sum for these passages, word by word in the same order and precision as
-    `get_scores`: its score matrix is column-compressed, each word's column a posting list
-    of passage ids in increasing order (bm25s builds it sorted; so does `LexicalIds.bm25`),
-    binary-searched here for the passages."""
-    import numpy as np
-
-    matrix = bm25.scores
-    data, indices, indptr = matrix["data"], matrix["indices"], matrix["indptr"]
-    out = np.zeros(len(docs), dtype=np.dtype(bm25.dtype))
-    docs = docs.astype(indices.dtype)  # searchsorted would otherwise convert the posting list
-    for w in words:  # a word the question repeats counts again, as in get_scores
-        start, end = int(indptr[w]), int(indptr[w + 1])
-        posting = indices[start:end]
-        at = np.minimum(np.searchsorted(posting, docs), max(end - start - 1, 0))
-        held = posting[at] == docs if end > start else np.zeros(len(docs), dtype=bool)
-        out[held] += data[start:end][at[held]]
-    if bm25.nonoccurrence_array is not None and words:  # BM25L and BM25+ add it to every passage
-        out += bm25.nonoccurrence_array[np.asarray(words)].sum()
-    return out
+def manifest_entry(lexicon: Lexicon, tokenizer: str) -> dict:
+    return {"tokenizer": tokenizer, "tokens": lexicon.size, "words": len(lexicon.words), "k1": K1, "b": B}

@@ -106,7 +106,7 @@ def search(
     best = _best_sentences(data, cand, flat, counts, q_tokens, params, read, said)
     own = np.array([sims[int(i)][row - int(data.sentence_start[i])] for i, (row, _) in zip(cand, best, strict=True)])
     semantic = (1 - params.sentence_weight) * dense + params.sentence_weight * own
-    fused = fuse(semantic, lexical.scores(data.bm25, question, cand), params)
+    fused = fuse(semantic, data.lexicon.scores(question, cand), params)
     asked = asked or questions.analyze(question)
     typed = bool(params.answer_weight) and questions.answer_kind(asked) is not None
     order = np.argsort(-fused, kind="stable")

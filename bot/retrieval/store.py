@@ -18,7 +18,8 @@
             sentences.npy     one normalized vector per sentence, for highlighting (memory-mapped)
             sentence_mean.npy the mean sentence vector, so that no load computes a centred copy
             sentence_sum.npy  the float64 sum behind it, which an update corrects instead of re-adding
-            bm25/             the bm25s lexical index (memory-mapped)
+            lexicon/          BM25's term counts: which passages hold each word, how often, and the
+                              sorted words (memory-mapped; see lexical.py)
             .retired          made when `current` moves on: from then on the grace time runs
         .lock                 flock'ed by the one process writing; readers never take it
         .tmp-<id>/            a generation being written
@@ -55,7 +56,6 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import functools
 import io
 import json
 import logging
@@ -72,7 +72,6 @@ from dataclasses import asdict, dataclass, field
 from itertools import chain
 from pathlib import Path
 
-import bm25s
 import faiss
 import numpy as np
 
@@ -80,6 +79,8 @@ from bot.core import messages
 from bot.core.errors import IndexCorrupt, IndexWriteError
 from bot.core.models import Passage, SourceInfo
 from bot.retrieval import vectors
+from bot.retrieval.lexical import FOLDER as LEXICON
+from bot.retrieval.lexical import Lexicon
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,11 @@ log = logging.getLogger(__name__)
 # 4: the dense index chosen by size (manifest "dense"), passages.npy and sentence_mean.npy, memory-mapped
 # 5: passages and articles read on access (*.offsets.npy, passages.source.npy, sources.json,
 #    articles.names.json, sentences.start.npy and sentences.spans.npy)
-FORMAT_VERSION = 5
+# 6: BM25 kept as term counts (lexicon/) and scored at question time, instead of bm25s's score matrix
+FORMAT_VERSION = 6
+# older formats an update upgrades in place of a rebuild: their vectors and passages are read as they are
+# (a format-5 index has no lexicon: its passages are tokenized again, nothing is embedded again)
+UPGRADABLE_FORMATS = (5,)
 # a generation no longer current stays this long: no load takes longer, so no reader is still reading it
 GENERATION_GRACE_SECONDS = 600
 RETIRED = ".retired"
@@ -227,7 +232,7 @@ class IndexData:
     passage_vectors: np.ndarray  # (n, dim)
     sentence_vectors: np.ndarray  # (total sentences, dim), in passage order
     dense: faiss.Index
-    bm25: bm25s.BM25
+    lexicon: Lexicon | None  # None only in a format-5 index, loaded to be upgraded
     articles: Mapping[str, Archived] = field(default_factory=dict)  # by source: title, link, site, date
     sentence_start: np.ndarray = field(default=None)  # first sentence row of each passage
     # Embeddings share a common direction; without it, similarity tells topics apart far better.
@@ -254,10 +259,10 @@ class IndexData:
         """The generation folder's name ("" before it is written): what `current` pointed at when loaded."""
         return self.folder.name if self.folder else ""
 
-    @functools.cached_property
-    def words(self) -> tuple[str, ...]:
-        """The archive's words (BM25's vocabulary), sorted: built once per loaded index, on first use."""
-        return tuple(sorted(w for w in self.bm25.vocab_dict if w))
+    @property
+    def words(self) -> Sequence[str]:
+        """The archive's words (BM25's vocabulary), sorted."""
+        return self.lexicon.words if self.lexicon is not None else ()
 
 
 def mean_vector(sentence_vectors: np.ndarray) -> np.ndarray:
@@ -350,7 +355,7 @@ def write_index(
     sentences,
     passage_vectors,
     sentence_vectors,
-    bm25,
+    lexicon: Lexicon,
     articles=(),
     *,
     exact_max: int = EXACT_MAX,
@@ -376,10 +381,10 @@ def write_index(
         write_articles(tmp, articles)
     except OSError as exc:
         raise write_error(tmp.parent, exc) from None
-    return publish(tmp, manifest, dense, bm25)
+    return publish(tmp, manifest, dense, lexicon)
 
 
-def publish(tmp: Path, manifest: dict, dense: faiss.Index, bm25) -> Path:
+def publish(tmp: Path, manifest: dict, dense: faiss.Index, lexicon: Lexicon) -> Path:
     """Write the rest of a generation whose rows and articles are written, the manifest last; rename it into place.
 
     Returns the generation folder; IndexWriteError naming the problem if it cannot be written.
@@ -388,7 +393,7 @@ def publish(tmp: Path, manifest: dict, dense: faiss.Index, bm25) -> Path:
     retiring = _current_generation(index_dir)
     gen = _new_generation_path(index_dir)
     try:
-        _write_parts(tmp, manifest, dense, bm25)
+        _write_parts(tmp, manifest, dense, lexicon)
         os.replace(tmp, gen)
         _point_current_at(index_dir, gen)
     except BaseException as exc:
@@ -402,16 +407,18 @@ def publish(tmp: Path, manifest: dict, dense: faiss.Index, bm25) -> Path:
     return gen
 
 
-def open_written(folder: Path, manifest: dict, dense: faiss.Index | None = None, bm25=None) -> IndexData:
+def open_written(
+    folder: Path, manifest: dict, dense: faiss.Index | None = None, lexicon: Lexicon | None = None
+) -> IndexData:
     """A generation just written (or being written), read as `load_index` reads it, without its checks.
 
-    `dense` and `bm25` in memory are used as they are; else read from the folder (memory-mapped).
+    `dense` and `lexicon` in memory are used as they are; else read from the folder (memory-mapped).
     """
     passages, sentences, _ = _read_passages(folder, manifest)
     if dense is None:
         dense = vectors.load_dense(folder / "passages.faiss", manifest.get("dense"), mmap=True)
-    if bm25 is None:
-        bm25 = bm25s.BM25.load(str(folder / "bm25"), mmap=True, show_progress=False)
+    if lexicon is None:
+        lexicon = Lexicon.load(folder / LEXICON, len(passages))
     return IndexData(
         manifest,
         passages,
@@ -419,7 +426,7 @@ def open_written(folder: Path, manifest: dict, dense: faiss.Index | None = None,
         read_vectors(folder / "passages.npy", len(passages), int(manifest["dim"])),
         read_vectors(folder / "sentences.npy", _sentence_count(sentences), int(manifest["dim"])),
         dense,
-        bm25,
+        lexicon,
         _read_articles(folder, manifest),
         sentence_mean=np.load(folder / "sentence_mean.npy", allow_pickle=False),
         folder=folder,
@@ -432,7 +439,7 @@ def in_memory(
     sentences,
     passage_vectors,
     sentence_vectors,
-    bm25,
+    lexicon: Lexicon,
     articles=(),
     *,
     exact_max: int = EXACT_MAX,
@@ -452,7 +459,7 @@ def in_memory(
         passage_vectors,
         sentence_vectors,
         dense,
-        bm25,
+        lexicon,
         {a.info.source: a for a in articles},
     )
 
@@ -593,13 +600,13 @@ def _empty_copy(previous: IndexData) -> faiss.Index:
     return index
 
 
-def _write_parts(folder: Path, manifest: dict, dense, bm25) -> None:
+def _write_parts(folder: Path, manifest: dict, dense, lexicon: Lexicon) -> None:
     try:
         vectors.save_dense(dense, folder / "passages.faiss")
     except RuntimeError as exc:  # FAISS says why only at the end of its message: "... (File too large)"
         why = re.search(r"\(([^()]+)\)\s*$", str(exc))
         raise OSError(None, why.group(1) if why else str(exc).rpartition("failed: ")[2]) from None
-    bm25.save(str(folder / "bm25"), show_progress=False)
+    lexicon.save(folder / LEXICON)
     # the manifest goes last: a folder with a manifest is complete
     (folder / "manifest.json").write_text(manifest_text(manifest), encoding="utf-8")
 
@@ -1048,7 +1055,8 @@ def load_index(index_dir: Path) -> IndexData | None:
             else:
                 passage_vectors = read_vectors(gen / "passages.npy", len(passages), dim)
             sentence_mean = np.load(gen / "sentence_mean.npy", allow_pickle=False)
-        bm25 = bm25s.BM25.load(str(gen / "bm25"), mmap=True, show_progress=False)
+        # a format-5 index kept bm25s's score matrix instead: read to be upgraded, not searched
+        lexicon = Lexicon.load(gen / LEXICON, len(passages)) if version > 5 else None
         articles = _read_articles(gen, manifest)
     except Exception as exc:
         raise IndexCorrupt(f"{type(exc).__name__}: {exc}") from None
@@ -1059,8 +1067,6 @@ def load_index(index_dir: Path) -> IndexData | None:
         (passage_vectors.shape == (n, dim), "passage vectors do not match the passages"),
         (sentence_vectors.shape == (_sentence_count(sentences), dim), "sentence vectors do not match the passages"),
         (sentence_mean.shape == (dim,), "the mean sentence vector does not match the dimension"),
-        (int(bm25.scores["num_docs"]) == n, "BM25 index does not match the passages"),
-        (_bm25_consistent(bm25), "BM25 vocabulary does not match its score matrix"),
         (set(sources) <= articles.keys(), "articles.jsonl does not name every passage's article"),
     ]
     for ok, detail in checks:
@@ -1073,7 +1079,7 @@ def load_index(index_dir: Path) -> IndexData | None:
         passage_vectors,
         sentence_vectors,
         dense,
-        bm25,
+        lexicon,
         articles,
         sentence_mean=sentence_mean,
         folder=gen,
@@ -1082,15 +1088,3 @@ def load_index(index_dir: Path) -> IndexData | None:
 
 def _sentence_count(sentences) -> int:
     return int(sentences.starts[-1]) if isinstance(sentences, MappedSpans) else sum(map(len, sentences))
-
-
-def _bm25_consistent(bm25: bm25s.BM25) -> bool:
-    """bm25s loads parts from different builds without complaint; they must describe one matrix."""
-    scores = bm25.scores
-    indptr, indices = scores["indptr"], scores["indices"]
-    words = len(bm25.vocab_dict) - ("" in bm25.vocab_dict)  # "" is bm25s's placeholder, without a column
-    return (
-        len(indptr) == words + 1
-        and len(indices) == len(scores["data"]) == int(indptr[-1])
-        and (not len(indices) or int(indices.max()) < int(scores["num_docs"]))
-    )

@@ -227,7 +227,7 @@ def _seeds(settings: Settings, state: _State) -> list[Check]:
 def _index(settings: Settings, state: _State) -> list[Check]:
     from bot.retrieval.config import RetrievalConfig
     from bot.retrieval.indexing import is_fresh, rebuild_reason, seed_state
-    from bot.retrieval.store import load_index, read_manifest
+    from bot.retrieval.store import FORMAT_VERSION, load_index, read_manifest
 
     path, fix = settings.index_dir.absolute(), messages.DOCTOR_INDEX_FIX
     # `newsbot index` cannot succeed before the seeds folder is fixed: say that instead
@@ -248,7 +248,9 @@ def _index(settings: Settings, state: _State) -> list[Check]:
     config = RetrievalConfig.from_settings(settings)
     if not is_fresh(manifest, config, name, state.seeds):
         reason = rebuild_reason(manifest, config, name)
-        if not reason:
+        if not reason and manifest.get("format_version") != FORMAT_VERSION:
+            reason = messages.INDEX_UPGRADE_FORMAT
+        elif not reason:
             built = {**manifest["files"], **manifest.get("skipped", {})}
             now = seed_state(state.seeds)
             changes = [

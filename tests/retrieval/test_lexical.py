@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
-from bot.retrieval.lexical import build_bm25, scores, tokens
+from bot.retrieval.lexical import STOPWORDS_EN, Lexicon, tokens
+
+
+def scores(lexicon: Lexicon, question: str) -> np.ndarray:
+    return lexicon.scores(question, np.arange(len(lexicon.lengths)))
+
 
 ENGLISH = "Nvidia will ship 1,3 million GPUs to the data centres of Jakarta by 2026, up 24-40 percent."
 INDONESIAN = "Nvidia akan mengirim 1,3 juta GPU ke pusat data di Jakarta pada 2026, naik 24-40 persen."
@@ -60,7 +68,7 @@ def test_scores_follow_known_words_and_are_all_zero_when_none_is_known():
         "Harga beras medium di Surabaya naik menjadi Rp 14.000 per kilogram.",
         "Rotterdam opened a cycling bridge across the Maas on Friday.",
     ]
-    bm25 = build_bm25(texts)
+    bm25 = Lexicon.of_texts(texts)
     for question in ("Berapa harga beras di Surabaya?", "What did the rice cost in Surabaya?"):
         found = scores(bm25, question)
         assert found.shape == (3,) and int(np.argmax(found)) == 1 and found[1] > 0
@@ -71,6 +79,19 @@ def test_scores_follow_known_words_and_are_all_zero_when_none_is_known():
 
 
 def test_a_passage_without_a_word_left_is_still_indexed():
-    bm25 = build_bm25(["the of and", "Nvidia ships GPUs"])
+    bm25 = Lexicon.of_texts(["the of and", "Nvidia ships GPUs"])
     found = scores(bm25, "Nvidia GPU")
     assert found.shape == (2,) and found[0] == 0 and found[1] > 0
+
+
+def test_the_english_stopwords_are_the_list_bm25s_ships():
+    from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+    assert frozenset(STOPWORDS_EN_PLUS) == STOPWORDS_EN
+
+
+def test_searching_imports_neither_bm25s_nor_scipy():
+    """They cost every `newsbot ask` 0.3 s at start-up; a question needs neither."""
+    code = "import sys, bot.retrieval.engine, bot.cli; print(sorted({'bm25s', 'scipy'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -42,14 +42,14 @@ def archive(n_passages: int, seed: int = 0, per_passage: int = 3):
         sentence_vectors.append(vecs)
         mean = vecs.mean(axis=0)
         passage_vectors.append(mean / np.linalg.norm(mean))
-    bm25 = lexical.build_bm25([p.text for p in passages])
+    lexicon = lexical.Lexicon.of_texts([p.text for p in passages])
     data = in_memory(
         {},
         passages,
         sentences,
         np.array(passage_vectors, dtype=np.float32),
         np.concatenate(sentence_vectors).astype(np.float32),
-        bm25,
+        lexicon,
     )
     return data, topics
 
@@ -291,21 +291,3 @@ def test_a_search_reads_each_candidate_passage_once():
         asked = questions.analyze("How many " + question + "?")  # typed: highlighted again at the answer
         result = search.search(data, question_vector(topics, k, seed=k), question, 4, asked=asked)
         assert result.hits and max(counted.reads.values()) == 1
-
-
-def test_bm25_is_scored_for_the_candidates_only_with_the_same_ranking(monkeypatch):
-    data, topics = archive(300, seed=7)
-    qvec = question_vector(topics, 2, seed=8)
-    full = lexical.scores
-    monkeypatch.setattr(search.lexical, "scores", lambda bm25, q, docs=None: full(bm25, q)[docs])
-    scored_all = search.search(data, qvec, "harbour bridge budget", 5, SearchParams(fold_same_facts=False))
-    monkeypatch.setattr(search.lexical, "scores", full)
-
-    def every_passage(*a, **k):
-        raise AssertionError("BM25 scored for every passage")
-
-    monkeypatch.setattr(data.bm25, "get_scores", every_passage)
-    candidates_only = search.search(data, qvec, "harbour bridge budget", 5, SearchParams(fold_same_facts=False))
-    assert candidates_only == scored_all
-    cand = data.dense.search(qvec.reshape(1, -1), SearchParams().candidates)[1][0]
-    assert full(data.bm25, "harbour bridge budget", cand).max() > 0  # the words did count

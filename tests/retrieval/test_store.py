@@ -31,29 +31,29 @@ def truncate(path: Path) -> None:
     path.write_bytes(data[: len(data) // 2])
 
 
-def vocabulary_of_another_index(corpus: Path, embedder, bm25: Path) -> None:
+def words_of_another_index(corpus: Path, embedder, lexicon: Path) -> None:
     """What a copy mixing two generations leaves: each file whole, but from different builds."""
     other = corpus / "other"
     (other / "seeds").mkdir(parents=True)
     (other / "seeds" / "g.txt").write_text(GAMMA, encoding="utf-8")
     Engine.open(make_settings(other), embedder=embedder)
-    shutil.copy(current_folder(other / "index") / "bm25" / "vocab.index.json", bm25 / "vocab.index.json")
+    shutil.copy(current_folder(other / "index") / "lexicon" / "words.txt", lexicon / "words.txt")
 
 
 @pytest.mark.parametrize(
     "damage",
     [
-        lambda corpus, embedder, bm25: truncate(bm25 / "data.csc.index.npy"),
-        lambda corpus, embedder, bm25: (bm25 / "params.index.json").unlink(),
-        vocabulary_of_another_index,
+        lambda corpus, embedder, lexicon: truncate(lexicon / "docs.npy"),
+        lambda corpus, embedder, lexicon: (lexicon / "words.txt").unlink(),
+        words_of_another_index,
     ],
-    ids=["truncated-matrix", "missing-params", "vocabulary-of-another-build"],
+    ids=["truncated-counts", "missing-words", "words-of-another-build"],
 )
-def test_a_damaged_bm25_folder_is_detected_and_rebuilt(corpus, embedder, caplog, damage):
+def test_a_damaged_lexicon_is_detected_and_rebuilt(corpus, embedder, caplog, damage):
     write(corpus, "a.txt", ALPHA)
     write(corpus, "b.txt", BETA)
     open_engine(corpus, embedder)
-    damage(corpus, embedder, current_folder(corpus / "index") / "bm25")
+    damage(corpus, embedder, current_folder(corpus / "index") / "lexicon")
     engine = Engine(RetrievalConfig.from_settings(make_settings(corpus)), embedder)
     with caplog.at_level(logging.WARNING):
         report = engine.refresh()

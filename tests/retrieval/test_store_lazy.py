@@ -14,7 +14,7 @@ import pytest
 from bot.core.errors import IndexCorrupt
 from bot.core.models import Passage, SourceInfo
 from bot.retrieval import store
-from bot.retrieval.lexical import build_bm25
+from bot.retrieval.lexical import Lexicon
 from bot.retrieval.store import (
     Archived,
     MappedArticles,
@@ -50,8 +50,8 @@ def generation(index_dir, count: int = 23):
     manifest = {"format_version": store.FORMAT_VERSION, "dim": DIM, "files": {}, "passages": count}
     manifest["built_at"] = time.time()
     with writer_lock(index_dir) as tmp:
-        bm25 = build_bm25([p.text for p in passages])
-        gen = write_index(tmp, manifest, passages, sentences, pv, sv, bm25, articles)
+        lexicon = Lexicon.of_texts([p.text for p in passages])
+        gen = write_index(tmp, manifest, passages, sentences, pv, sv, lexicon, articles)
     return gen, tuple(passages), tuple(sentences), {a.info.source: a for a in articles}
 
 

@@ -25,7 +25,7 @@ from bot.retrieval import engine as engine_mod
 from bot.retrieval import store, vectors
 from bot.retrieval.config import RetrievalConfig
 from bot.retrieval.engine import Engine
-from bot.retrieval.lexical import build_bm25
+from bot.retrieval.lexical import Lexicon
 from bot.retrieval.store import Archived, in_memory, load_index, prune, write_index, writer_lock
 from tests.conftest import ROOT, make_settings
 from tests.retrieval.test_index import ALPHA, BETA, write
@@ -59,9 +59,9 @@ def manifest_for(n: int) -> dict:
 
 def write_generation(index_dir: Path, vecs: np.ndarray, **options) -> Path:
     passages, sentences, articles = parts(vecs)
-    bm25 = build_bm25([p.text for p in passages])
+    lexicon = Lexicon.of_texts([p.text for p in passages])
     with writer_lock(index_dir) as tmp:
-        return write_index(tmp, manifest_for(len(vecs)), passages, sentences, vecs, vecs, bm25, articles, **options)
+        return write_index(tmp, manifest_for(len(vecs)), passages, sentences, vecs, vecs, lexicon, articles, **options)
 
 
 def centroids(data) -> np.ndarray:
@@ -139,13 +139,13 @@ def test_the_index_built_in_memory_is_the_one_written(tmp_path, monkeypatch):
     """The calibration searches the generation in memory first: its IVF index is not trained twice."""
     x = clustered(1000)
     passages, sentences, articles = parts(x)
-    bm25 = build_bm25([p.text for p in passages])
+    lexicon = Lexicon.of_texts([p.text for p in passages])
     manifest = manifest_for(len(x))
-    built = in_memory(manifest, passages, sentences, x, x, bm25, articles, exact_max=200)
+    built = in_memory(manifest, passages, sentences, x, x, lexicon, articles, exact_max=200)
     assert manifest["dense"]["type"] == "ivf_flat"
     monkeypatch.setattr(vectors, "build_dense", lambda *a, **k: pytest.fail("trained a second time"))
     with writer_lock(tmp_path) as tmp:
-        write_index(tmp, manifest, passages, sentences, x, x, bm25, articles, exact_max=200, built=built)
+        write_index(tmp, manifest, passages, sentences, x, x, lexicon, articles, exact_max=200, built=built)
     np.testing.assert_array_equal(centroids(load_index(tmp_path)), centroids(built))
 
 
@@ -182,7 +182,9 @@ def test_old_generations_stay_for_the_grace_time_and_a_loaded_one_outlives_remov
     assert fourth.name in prune(tmp_path, grace=0)  # removed while a reader still holds it
     # mapped files live on until unmapped: the reader still answers from them
     assert (data.dense.search(np.asarray(data.passage_vectors[:3]), 1)[1] == expected).all()
-    assert float(np.asarray(data.sentence_vectors).sum()) != 0.0 and data.bm25.get_scores(["robot"]).shape == (40,)
+    assert float(np.asarray(data.sentence_vectors).sum()) != 0.0 and data.lexicon.scores(
+        "robot", np.arange(40)
+    ).shape == (40,)
 
 
 def test_an_index_of_the_previous_format_is_rebuilt_once_with_the_reason(corpus, embedder):

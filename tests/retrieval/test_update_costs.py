@@ -13,8 +13,8 @@ import pytest
 from bot.core import messages
 from bot.retrieval import calibration, indexing, lexical, loading, store
 from bot.retrieval.config import RetrievalConfig
-from bot.retrieval.indexing import LexicalIds, embed_text, lexical_ids, update_index
-from bot.retrieval.lexical import build_bm25
+from bot.retrieval.indexing import embed_text, lexicon_of, update_index
+from bot.retrieval.lexical import Lexicon
 from bot.retrieval.loading import list_seed_files
 from bot.retrieval.store import load_index
 from tests.conftest import make_settings
@@ -159,16 +159,20 @@ def test_what_an_update_returns_is_what_a_load_reads(corpus, embedder):
     assert np.array_equal(loaded.passage_vectors, data.passage_vectors)
     assert np.array_equal(loaded.sentence_vectors, data.sentence_vectors)
     for question in ("night ferry tickets Helsinki", "gudang kopi Takengon", "perpustakaan buka tengah malam"):
-        assert np.allclose(lexical.scores(loaded.bm25, question), lexical.scores(data.bm25, question))
+        assert np.array_equal(all_scores(loaded.lexicon, question), all_scores(data.lexicon, question))
     q = embedder.query("When does the library close?").reshape(1, -1)
     assert np.array_equal(loaded.dense.search(q, 3)[1], data.dense.search(q, 3)[1])
     assert getattr(data, "folder", None) == getattr(loaded, "folder", None)
 
 
-# ---------------------------------------------------------------- BM25 from kept token ids
+# ---------------------------------------------------------------- BM25 from kept term counts
 
 
-def test_bm25_from_kept_token_ids_scores_as_a_fresh_build(corpus, embedder, monkeypatch):
+def all_scores(lexicon: Lexicon, question: str) -> np.ndarray:
+    return lexicon.scores(question, np.arange(len(lexicon.lengths)))
+
+
+def test_bm25_from_kept_counts_scores_as_a_fresh_build(corpus, embedder, monkeypatch):
     write(corpus, "ferry.txt", FERRY)
     write(corpus, "kopi.txt", KOPI)
     data, _ = update_index(config(corpus), embedder)
@@ -180,62 +184,35 @@ def test_bm25_from_kept_token_ids_scores_as_a_fresh_build(corpus, embedder, monk
     new_texts = {embed_text(p) for p in data.passages if p.source == "library.txt"}
     passage_texts = old_texts | {embed_text(p) for p in data.passages}  # (questions are tokenized too)
     assert {args[0] for args in tokenized} & passage_texts == new_texts
-    fresh = build_bm25([embed_text(p) for p in data.passages])
-    assert set(data.bm25.vocab_dict) == set(fresh.vocab_dict)
-    assert "helsinki" not in data.bm25.vocab_dict
+    fresh = Lexicon.of_texts([embed_text(p) for p in data.passages])
+    assert data.lexicon.words == fresh.words and "helsinki" not in data.lexicon.words
     for question in ("Perpustakaan buka sampai tengah malam?", "Koperasi kopi Gayo gudang", "laptop kartu anggota"):
-        assert np.allclose(lexical.scores(data.bm25, question), lexical.scores(fresh, question))
+        assert np.array_equal(all_scores(data.lexicon, question), all_scores(fresh, question))
 
 
-def test_a_missing_or_stale_token_file_falls_back_to_tokenizing(corpus, embedder):
+def test_counts_from_another_tokenizer_fall_back_to_tokenizing(corpus, embedder, monkeypatch):
     write(corpus, "ferry.txt", FERRY)
     write(corpus, "kopi.txt", KOPI)
-    data, _ = update_index(config(corpus), embedder)
-    gen = os.path.realpath(corpus / "index" / "current")
-    os.remove(os.path.join(gen, indexing.TOKENS_FILE))
-    assert LexicalIds.load(corpus / "nowhere.npz", 2) is None
+    update_index(config(corpus), embedder)
+    monkeypatch.setattr(indexing, "tokenizer_fingerprint", lambda: "another tokenizer")
+    tokenized = counting(monkeypatch, lexical, "tokens")
     write(corpus, "library.txt", LIBRARY)
-    data, _ = update_index(config(corpus), embedder)  # a new process: loads the index without its token file
-    fresh = build_bm25([embed_text(p) for p in data.passages])
-    assert np.allclose(lexical.scores(data.bm25, "kopi Gayo"), lexical.scores(fresh, "kopi Gayo"))
-    stored = LexicalIds.load(data.folder / indexing.TOKENS_FILE, len(data.passages)) if data.folder else None
-    assert stored is None or stored.size == data.manifest["bm25_tokens"]["tokens"]
-    if data.folder:
-        assert LexicalIds.load(data.folder / indexing.TOKENS_FILE, len(data.passages) + 1) is None
+    data, _ = update_index(config(corpus), embedder)  # a new process: loads the index from disk
+    kept = {embed_text(p) for p in data.passages if p.source != "library.txt"}
+    assert kept <= {args[0] for args in tokenized}  # the kept passages were tokenized again
+    fresh = Lexicon.of_texts([embed_text(p) for p in data.passages])
+    assert np.array_equal(all_scores(data.lexicon, "kopi Gayo"), all_scores(fresh, "kopi Gayo"))
+    assert data.manifest["lexicon"]["tokenizer"] == "another tokenizer"
+    assert data.manifest["lexicon"]["tokens"] == fresh.size
 
 
-def test_lexical_ids_without_a_base_tokenizes_everything(corpus):
+def test_the_lexicon_without_a_base_tokenizes_everything(corpus):
     from bot.core.models import Passage
 
     passages = [Passage("a.txt", "Ferry", FERRY, 0, len(FERRY)), Passage("b.txt", "Kopi", KOPI, 0, len(KOPI))]
-    ids = lexical_ids(None, [], passages)
-    fresh = build_bm25([embed_text(p) for p in passages])
-    assert ids.size == sum(len(lexical.tokens(embed_text(p))) for p in passages)
-    for question in ("ferry Tallinn", "kopi Takengon"):
-        assert np.allclose(lexical.scores(ids.bm25(), question), lexical.scores(fresh, question))
-
-
-def test_the_numpy_bm25_matrix_is_the_one_bm25s_builds():
-    import bm25s
-
-    from bot.core.models import Passage
-
-    texts = [FERRY, KOPI, LIBRARY, MANY, "a", "Kopi kopi KOPI, kopi Gayo: kopi!"]  # repeats, and a text with no word
-    passages = [Passage(f"{i}.txt", "", t, 0, len(t)) for i, t in enumerate(texts)]
-    ids = lexical_ids(None, [], passages)
-    ours = ids.bm25()
-    word = {str(w): i for i, w in enumerate(ids.vocab)}
-    corpus = [[word[t] for t in lexical.tokens(embed_text(p)) or [indexing.EMPTY_DOC]] for p in passages]
-    theirs = bm25s.BM25()
-    theirs.index(
-        bm25s.tokenization.Tokenized(corpus, {str(w): i for i, w in enumerate(ids.vocab)}), show_progress=False
-    )
-    assert ours.vocab_dict == theirs.vocab_dict and ours.scores["num_docs"] == theirs.scores["num_docs"]
-    for part in ("data", "indices", "indptr"):
-        assert ours.scores[part].dtype == theirs.scores[part].dtype, part
-        assert np.array_equal(ours.scores[part], theirs.scores[part]), part
-    for question in ("kopi Gayo", "ferry crossing Helsinki", "perpustakaan"):
-        assert np.array_equal(lexical.scores(ours, question), lexical.scores(theirs, question))
+    ours = lexicon_of(None, [], passages)
+    assert ours.size == sum(len(lexical.tokens(embed_text(p))) for p in passages)
+    assert ours.words == sorted({t for p in passages for t in lexical.tokens(embed_text(p))})
 
 
 # ---------------------------------------------------------------- calibration kept or measured again
@@ -365,3 +342,29 @@ def test_a_build_written_out_in_groups_embeds_each_distinct_sentence_once(corpus
     assert sorted(t for t in texts if t in set(sentences)) == sorted(set(sentences))  # each once
     assert np.allclose(data.sentence_vectors, real(sentences), atol=1e-6)
     assert not any((data.folder / name).exists() for name in indexing.NEW_FILES)
+
+
+def test_an_index_of_the_previous_format_is_upgraded_without_embedding_again(corpus, embedder, monkeypatch):
+    """A format-5 index kept bm25s's score matrix, not the counts: its passages are tokenized, not embedded."""
+    write(corpus, "ferry.txt", FERRY)
+    write(corpus, "kopi.txt", KOPI)
+    built, _ = update_index(config(corpus), embedder)
+    gen = built.folder
+    manifest = json.loads((gen / "manifest.json").read_text(encoding="utf-8"))
+    manifest["format_version"] = 5
+    del manifest["lexicon"]
+    (gen / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    for part in (gen / lexical.FOLDER).iterdir():
+        part.unlink()
+    (gen / lexical.FOLDER).rmdir()
+    old = load_index(corpus / "index")
+    seeds = indexing.list_seeds(config(corpus))
+    assert old.lexicon is None and not indexing.is_fresh(old.manifest, config(corpus), embedder.name, seeds)
+    embedded = counting(monkeypatch, embedder, "passages")
+    data, report = update_index(config(corpus), embedder)
+    assert not embedded and not report.rebuilt_because
+    assert data.manifest["format_version"] == store.FORMAT_VERSION
+    assert np.array_equal(data.passage_vectors, built.passage_vectors)
+    fresh = Lexicon.of_texts([embed_text(p) for p in data.passages])
+    assert data.lexicon.words == fresh.words
+    assert np.array_equal(all_scores(data.lexicon, "kopi Gayo ferry"), all_scores(fresh, "kopi Gayo ferry"))

@@ -12,7 +12,7 @@ import shutil
 import numpy as np
 import pytest
 
-from bot.retrieval import indexing, lexical, loading, store
+from bot.retrieval import indexing, loading, store
 from bot.retrieval.config import RetrievalConfig
 from bot.retrieval.indexing import update_index
 from bot.retrieval.search import search
@@ -106,11 +106,11 @@ def assert_same_index(updated, fresh, embedder) -> None:
         assert np.array_equal(updated.sentence_vectors[a : a + n], fresh.sentence_vectors[b : b + n])
     assert np.allclose(updated.sentence_mean, fresh.sentence_mean, atol=1e-6)
     assert dict(updated.articles) == dict(fresh.articles)
-    assert set(updated.bm25.vocab_dict) == set(fresh.bm25.vocab_dict)
+    assert updated.lexicon.words == fresh.lexicon.words
     for question in QUESTIONS:
-        ours_bm25 = lexical.scores(updated.bm25, question)
-        theirs_bm25 = lexical.scores(fresh.bm25, question)
-        assert np.allclose([ours_bm25[i] for i in range(len(ours))], [theirs_bm25[row[key(p)]] for p in ours])
+        ours_bm25 = updated.lexicon.scores(question, np.arange(len(ours)))
+        theirs_bm25 = fresh.lexicon.scores(question, np.array([row[key(p)] for p in ours]))
+        assert np.array_equal(ours_bm25, theirs_bm25)
         qvec = embedder.query(question)
         got, want = search(updated, qvec, question, 3), search(fresh, qvec, question, 3)
         assert [key(ours[h.index]) for h in got.hits] == [key(theirs[h.index]) for h in want.hits], question
