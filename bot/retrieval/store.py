@@ -43,11 +43,12 @@ and loads it (see `Engine.maybe_reload`).
 An update costs what changed (`Rows`, `write_rows`, `next_dense`, `publish`): the passages it
 keeps are copied as bytes (passages.jsonl lines, span arrays, articles.jsonl lines), never
 parsed; vectors are copied file to file by the kernel, and when every passage is kept (only
-additions) the vector files are not copied at all: the new generation hard-links the base's
-passages.npy and sentences.npy and appends its rows. Several generations then share one file,
-each reading the rows its own passages count (`read_vectors`: the rows after them belong to
-later generations); the .npy header is rewritten, same length, to count every row, so numpy
-reads the newest generation's file as it is. A file holding more rows than its generation
+additions) the vector files and passages.jsonl are not copied at all: the new generation
+hard-links the base's passages.npy, sentences.npy and passages.jsonl and appends its rows.
+Several generations then share one file, each reading the rows its own passages count
+(`read_vectors`, and passages.offsets.npy: what follows belongs to later generations); the
+.npy header is rewritten, same length, to count every row, so numpy reads the newest
+generation's file as it is. A file holding more rows than its generation
 (a writer that died after appending) is copied instead of shared. The IVF lists are copied
 and extended, not rebuilt: removed rows are dropped from them and only new vectors assigned.
 """
@@ -868,11 +869,18 @@ def _write_passage_rows(folder: Path, rows: Rows) -> None:
     source_ids = np.concatenate([kept_ids, np.asarray(new_ids, dtype=np.int32)])
     offsets, span_pieces, counts = [np.zeros(1, np.int64)], [], []
     mapped = runs and isinstance(base.passages, MappedPassages) and isinstance(base.sentences, MappedSpans)
-    with open(folder / "passages.jsonl", "wb") as f:
+    shared = (
+        mapped
+        and runs == [(0, len(base.passages))]
+        and base.folder is not None
+        and _link_whole(base.folder / "passages.jsonl", folder / "passages.jsonl", int(base.passages._offsets[-1]))
+    )
+    with open(folder / "passages.jsonl", "ab" if shared else "wb") as f:
         for a, b in runs:
             if mapped:
                 old = np.asarray(base.passages._offsets[a : b + 1], dtype=np.int64)
-                f.write(base.passages._buf[int(old[0]) : int(old[-1])])
+                if not shared:
+                    f.write(base.passages._buf[int(old[0]) : int(old[-1])])
                 offsets.append(old[1:] - old[0] + offsets[-1][-1])
                 starts = np.asarray(base.sentences.starts[a : b + 1], dtype=np.int64)
                 span_pieces.append(
@@ -891,6 +899,22 @@ def _write_passage_rows(folder: Path, rows: Rows) -> None:
     (folder / "sources.json").write_text(json.dumps(list(names), ensure_ascii=False), encoding="utf-8")
     np.save(folder / "sentences.start.npy", starts.astype(np.int64), allow_pickle=False)
     np.save(folder / "sentences.spans.npy", spans.astype(np.int32), allow_pickle=False)
+
+
+def _link_whole(src: Path, dst: Path, size: int) -> bool:
+    """Share the base's passages.jsonl (a hard link) to append the new lines to, as the vector files are.
+
+    Only when the file holds exactly the base's passages: a later generation's or a dead writer's
+    lines after them make it a copy instead. A reader finds a passage by its generation's offsets,
+    so lines appended after its last one are not its own (1M passages: 3.7 s of copying an add saved).
+    """
+    try:
+        if src.stat().st_size != size:
+            return False
+        os.link(src, dst)
+    except OSError:
+        return False
+    return True
 
 
 def _kept_sources(base: IndexData, rows: np.ndarray) -> tuple[dict[str, int], np.ndarray]:
@@ -943,7 +967,8 @@ def _read_passages(gen: Path, manifest: dict) -> tuple[Sequence[Passage], Sequen
     starts, spans = array("sentences.start.npy"), array("sentences.spans.npy")
     n, size = len(offsets) - 1, (gen / "passages.jsonl").stat().st_size
     checks = [
-        (len(offsets) >= 1 and int(offsets[0]) == 0 and int(offsets[-1]) == size, "passage offsets do not match"),
+        # lines after this generation's last may be a later one's, appended to the shared file (`_link_whole`)
+        (len(offsets) >= 1 and int(offsets[0]) == 0 and int(offsets[-1]) <= size, "passage offsets do not match"),
         (
             source_ids.shape == (n,) and (not n or 0 <= int(source_ids.min()) <= int(source_ids.max()) < len(names)),
             "passage sources do not match sources.json",

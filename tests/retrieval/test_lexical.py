@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
@@ -88,10 +85,3 @@ def test_the_english_stopwords_are_the_list_bm25s_ships():
     from bm25s.stopwords import STOPWORDS_EN_PLUS
 
     assert frozenset(STOPWORDS_EN_PLUS) == STOPWORDS_EN
-
-
-def test_searching_imports_neither_bm25s_nor_scipy():
-    """They cost every `newsbot ask` 0.3 s at start-up; a question needs neither."""
-    code = "import sys, bot.retrieval.engine, bot.cli; print(sorted({'bm25s', 'scipy'} & set(sys.modules)))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"

@@ -284,8 +284,11 @@ def test_an_addition_appends_to_the_shared_vector_files_and_the_old_generation_k
     before = np.array(old.passage_vectors), np.array(old.sentence_vectors)
     write(corpus, "library.txt", LIBRARY)
     new, _ = update_index(config(corpus), embedder)  # a new process: reads the index on disk
-    for name in ("passages.npy", "sentences.npy"):
+    for name in ("passages.npy", "sentences.npy", "passages.jsonl"):
         assert os.stat(new.folder / name).st_ino == os.stat(old.folder / name).st_ino, name  # one file, appended
+    assert tuple(store.open_written(old.folder, old.manifest).passages) == tuple(old.passages)
+    assert tuple(new.passages[: len(old.passages)]) == tuple(old.passages)
+    assert {p.source for p in new.passages[len(old.passages) :]} == {"library.txt"}
     assert np.load(new.folder / "passages.npy").shape == (len(new.passages), embedder.dim)  # its header counts all
     # a reader of the old generation, loaded before or after the append, sees its own rows only
     assert np.array_equal(old.passage_vectors, before[0]) and np.array_equal(old.sentence_vectors, before[1])
@@ -295,22 +298,29 @@ def test_an_addition_appends_to_the_shared_vector_files_and_the_old_generation_k
     # a removal rewrites the files: the generation still current for others is never changed
     (corpus / "seeds" / "ferry.txt").unlink()
     newer, _ = update_index(config(corpus), embedder, new)
-    assert os.stat(newer.folder / "passages.npy").st_ino != os.stat(new.folder / "passages.npy").st_ino
+    for name in ("passages.npy", "passages.jsonl"):
+        assert os.stat(newer.folder / name).st_ino != os.stat(new.folder / name).st_ino, name
+    assert tuple(store.open_written(new.folder, new.manifest).passages) == tuple(new.passages)
     assert np.array_equal(store.open_written(new.folder, new.manifest).passage_vectors, new.passage_vectors)
     kept = [i for i, p in enumerate(new.passages) if p.source != "ferry.txt"]
     assert np.array_equal(newer.passage_vectors, np.asarray(new.passage_vectors)[kept])
 
 
-def test_a_vector_file_a_dead_writer_appended_to_is_copied_not_shared(corpus, embedder):
+def test_a_file_a_dead_writer_appended_to_is_copied_not_shared(corpus, embedder):
     write(corpus, "ferry.txt", FERRY)
     old, _ = update_index(config(corpus), embedder)
     with open(old.folder / "passages.npy", "ab") as f:  # rows a killed update appended, never published
         f.write(np.ones((2, embedder.dim), np.float32).tobytes())
+    with open(old.folder / "passages.jsonl", "ab") as f:
+        f.write(b'{"half a line": \n')
     assert np.array_equal(load_index(corpus / "index").passage_vectors, old.passage_vectors)
     write(corpus, "kopi.txt", KOPI)
     new, _ = update_index(config(corpus), embedder)
-    assert os.stat(new.folder / "passages.npy").st_ino != os.stat(old.folder / "passages.npy").st_ino
+    for name in ("passages.npy", "passages.jsonl"):
+        assert os.stat(new.folder / name).st_ino != os.stat(old.folder / name).st_ino, name
     assert np.array_equal(new.passage_vectors[: len(old.passages)], old.passage_vectors)
+    assert b"half a line" not in (new.folder / "passages.jsonl").read_bytes()
+    assert tuple(new.passages[: len(old.passages)]) == tuple(old.passages)
     assert not np.any(np.all(np.asarray(new.passage_vectors) == 1, axis=1))
 
 
