@@ -534,7 +534,7 @@ def write_generation(
     except OSError as exc:
         raise write_error(config.index_dir, exc) from None
     everything = read_vectors(tmp / "passages.npy", len(parts), embedder.dim)
-    dense, manifest["dense"] = next_dense(parts, everything, exact_max=config.exact_search_max_passages)
+    dense, manifest["dense"] = next_dense(parts, everything, tmp, exact_max=config.exact_search_max_passages)
     del everything
     lexicon = lexicon_of(base, rows, new.passages)
     manifest["lexicon"] = lexical.manifest_entry(lexicon, tokenizer_fingerprint())

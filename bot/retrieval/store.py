@@ -416,15 +416,17 @@ def open_written(
     `dense` and `lexicon` in memory are used as they are; else read from the folder (memory-mapped).
     """
     passages, sentences, _ = _read_passages(folder, manifest)
+    passage_vectors = read_vectors(folder / "passages.npy", len(passages), int(manifest["dim"]))
     if dense is None:
         dense = vectors.load_dense(folder / "passages.faiss", manifest.get("dense"), mmap=True)
+        dense = _with_recent(dense, manifest, passage_vectors)
     if lexicon is None:
         lexicon = Lexicon.load(folder / LEXICON, len(passages))
     return IndexData(
         manifest,
         passages,
         sentences,
-        read_vectors(folder / "passages.npy", len(passages), int(manifest["dim"])),
+        passage_vectors,
         read_vectors(folder / "sentences.npy", _sentence_count(sentences), int(manifest["dim"])),
         dense,
         lexicon,
@@ -509,7 +511,7 @@ def _tuned(index: faiss.Index, x: np.ndarray, old: dict, exact_max: int) -> tupl
     return index, params
 
 
-def next_dense(rows: Rows, x: np.ndarray, *, exact_max: int) -> tuple[faiss.Index, dict]:
+def next_dense(rows: Rows, x: np.ndarray, folder: Path, *, exact_max: int) -> tuple[faiss.Index, dict]:
     """The dense index of an update (`x`: every vector of the new generation, in order) and its parameters.
 
     A reusable IVF index (see `choose_dense`) is copied from the base, the removed rows are
@@ -517,29 +519,74 @@ def next_dense(rows: Rows, x: np.ndarray, *, exact_max: int) -> tuple[faiss.Inde
     added: no k-means, and no search of the kept vectors' lists. nprobe is kept until more than
     vectors.RETUNE_FRACTION of the passages it was tuned on were added or removed since; past
     that it is tuned again on the whole index. Anything else is built as `choose_dense` builds it.
+
+    An update that only adds, while few rows are new since the lists were last written
+    (vectors.RECENT_MAX), does not copy the lists at all: the base's passages.faiss is linked into
+    `folder` as it is, and the rows after it are searched exactly (manifest "recent": how many).
     """
     base = rows.base
     old = (base.manifest.get("dense") or {}) if base is not None else {}
-    index = None
-    if _ivf_reusable(old, base, x.shape, exact_max):
-        index = _unmapped_copy(base)
+    if not _ivf_reusable(old, base, x.shape, exact_max):
+        return choose_dense(x, exact_max=exact_max, previous=base)
+    changed = int(old.get("changed", 0)) + len(base.passages) - len(rows.rows) + len(rows.passages)
+    tuned_on = int(old.get("tuned_on", old.get("trained_on", 0)))
+    recent = int(old.get("recent", 0)) + len(rows.passages)
+    only_added = len(rows.rows) == len(base.passages)
+    if only_added and recent <= vectors.RECENT_MAX and changed <= vectors.RETUNE_FRACTION * tuned_on:
+        linked = _linked_lists(base, folder, old, x, recent)
+        if linked is not None:
+            params = {**old, "tuned_on": tuned_on, "changed": changed, "exact_max": exact_max, "recent": recent}
+            return linked, {**params, "reason": _reused_reason(params, len(x))}
+    index = _unmapped_copy(base)
     if index is None:
         return choose_dense(x, exact_max=exact_max, previous=base)
     _keep_rows(index, np.asarray(rows.rows, dtype=np.int64), len(base.passages))
     if len(rows.passage_vectors):
         index.add(np.ascontiguousarray(rows.passage_vectors, dtype=np.float32))
-    changed = int(old.get("changed", 0)) + len(base.passages) - len(rows.rows) + len(rows.passages)
-    tuned_on = int(old.get("tuned_on", old.get("trained_on", 0)))
+    old = {k: v for k, v in old.items() if k != "recent"}  # every row is in the lists again
     if changed > vectors.RETUNE_FRACTION * tuned_on:
         return _tuned(index, x, old, exact_max)
     faiss.extract_index_ivf(index).nprobe = int(old["nprobe"])
+    params = {**old, "tuned_on": tuned_on, "changed": changed, "exact_max": exact_max}
+    return index, {**params, "reason": _reused_reason(params, len(x))}
+
+
+def _reused_reason(p: dict, n: int) -> str:
     reason = (
-        f"{old['type']}: {len(x)} passages > the exact-search limit {exact_max}; the {old['nlist']} lists "
-        f"trained on {old['trained_on']} passages are reused (retrained at {vectors.RETRAIN_GROWTH}x that); "
-        f"nprobe {old['nprobe']} gave recall@{vectors.K} {float(old.get('recall_at_10', 0)):.3f} when tuned on "
-        f"{tuned_on} passages, {changed} added or removed since (tuned again past {vectors.RETUNE_FRACTION:.0%})"
+        f"{p['type']}: {n} passages > the exact-search limit {p['exact_max']}; the {p['nlist']} lists "
+        f"trained on {p['trained_on']} passages are reused (retrained at {vectors.RETRAIN_GROWTH}x that); "
+        f"nprobe {p['nprobe']} gave recall@{vectors.K} {float(p.get('recall_at_10', 0)):.3f} when tuned on "
+        f"{p['tuned_on']} passages, {p['changed']} added or removed since (tuned again past "
+        f"{vectors.RETUNE_FRACTION:.0%})"
     )
-    return index, {**old, "tuned_on": tuned_on, "changed": changed, "exact_max": exact_max, "reason": reason}
+    if p.get("recent"):
+        reason += f"; the {p['recent']} newest are searched exactly beside the lists until {vectors.RECENT_MAX} are"
+    return reason
+
+
+def _linked_lists(base: IndexData, folder: Path, old: dict, x: np.ndarray, recent: int) -> faiss.Index | None:
+    """The base's IVF file linked into `folder` as it is, and the `recent` rows of `x` after its own searched exactly.
+
+    None if the file cannot be linked or does not hold the rows the base says (a copy is then written).
+    """
+    if base.folder is None:
+        return None
+    try:
+        os.link(base.folder / "passages.faiss", folder / "passages.faiss")
+        index = vectors.load_dense(folder / "passages.faiss", old, mmap=True)
+    except (OSError, RuntimeError):
+        (folder / "passages.faiss").unlink(missing_ok=True)
+        return None
+    if index.ntotal != len(x) - recent:
+        (folder / "passages.faiss").unlink()
+        return None
+    return vectors.with_recent(index, x[len(x) - recent :])
+
+
+def _with_recent(dense: faiss.Index, manifest: dict, passage_vectors: np.ndarray) -> faiss.Index:
+    """The loaded dense file, and the rows after its own searched exactly (see next_dense)."""
+    recent = int((manifest.get("dense") or {}).get("recent", 0))
+    return vectors.with_recent(dense, passage_vectors[len(passage_vectors) - recent :]) if recent else dense
 
 
 def _ivf_reusable(old: dict, previous: IndexData | None, shape: tuple[int, int], exact_max: int) -> bool:
@@ -553,13 +600,21 @@ def _ivf_reusable(old: dict, previous: IndexData | None, shape: tuple[int, int],
 
 
 def _unmapped_copy(previous: IndexData) -> faiss.Index | None:
-    """The previous index with its vectors, in memory (a mapped one is read from its file); None if unreadable."""
-    if not vectors.is_mapped(previous.dense):
+    """The previous index with all its vectors, in memory (a mapped one is read from its file, and the
+    rows it searched exactly beside it added to the lists); None if unreadable."""
+    recent = int((previous.manifest.get("dense") or {}).get("recent", 0))
+    if not recent and not vectors.is_mapped(previous.dense):
         return faiss.clone_index(previous.dense)
     try:
-        return faiss.read_index(str(previous.folder / "passages.faiss"))
+        index = faiss.read_index(str(previous.folder / "passages.faiss"))
     except (RuntimeError, TypeError):
         return None
+    n = len(previous.passages)
+    if index.ntotal != n - recent:
+        return None
+    if recent:
+        index.add(vectors.as_float32(previous.passage_vectors[n - recent :]))
+    return index
 
 
 def _keep_rows(index: faiss.Index, rows: np.ndarray, n: int) -> None:
@@ -593,7 +648,7 @@ def _keep_rows(index: faiss.Index, rows: np.ndarray, n: int) -> None:
 
 def _empty_copy(previous: IndexData) -> faiss.Index:
     """The previous IVF index, trained, without its vectors. A memory-mapped one cannot be cloned: read its file."""
-    if vectors.is_mapped(previous.dense):
+    if vectors.is_mapped(previous.dense) or (previous.manifest.get("dense") or {}).get("recent"):
         index = faiss.read_index(str(previous.folder / "passages.faiss"))
     else:
         index = faiss.clone_index(previous.dense)
@@ -603,7 +658,8 @@ def _empty_copy(previous: IndexData) -> faiss.Index:
 
 def _write_parts(folder: Path, manifest: dict, dense, lexicon: Lexicon) -> None:
     try:
-        vectors.save_dense(dense, folder / "passages.faiss")
+        if not (manifest.get("dense") or {}).get("recent"):  # else next_dense linked the base's file
+            vectors.save_dense(dense, folder / "passages.faiss")
     except RuntimeError as exc:  # FAISS says why only at the end of its message: "... (File too large)"
         why = re.search(r"\(([^()]+)\)\s*$", str(exc))
         raise OSError(None, why.group(1) if why else str(exc).rpartition("failed: ")[2]) from None
@@ -1080,6 +1136,7 @@ def load_index(index_dir: Path) -> IndexData | None:
             else:
                 passage_vectors = read_vectors(gen / "passages.npy", len(passages), dim)
             sentence_mean = np.load(gen / "sentence_mean.npy", allow_pickle=False)
+        dense = _with_recent(dense, manifest, passage_vectors)
         # a format-5 index kept bm25s's score matrix instead: read to be upgraded, not searched
         lexicon = Lexicon.load(gen / LEXICON, len(passages)) if version > 5 else None
         articles = _read_articles(gen, manifest)

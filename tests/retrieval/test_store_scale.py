@@ -246,7 +246,7 @@ def test_an_update_keeps_the_ivf_lists_of_the_kept_rows_and_adds_only_the_new(tm
     passages, sentences, _ = parts(new)
     update = store.Rows(base, rows, passages, sentences, new, new)
     everything = np.concatenate([first[rows], new])
-    index, params = store.next_dense(update, everything, exact_max=200)
+    index, params = store.next_dense(update, everything, tmp_path / "next", exact_max=200)
     # what the trained, emptied index holds after adding the kept and new vectors in order
     expected = faiss.read_index(str(base.folder / "passages.faiss"))
     expected.reset()
@@ -260,9 +260,68 @@ def test_an_update_keeps_the_ivf_lists_of_the_kept_rows_and_adds_only_the_new(tm
     few = clustered(10, seed=6)
     p, s, _ = parts(few)
     small = store.Rows(base, np.arange(1000), p, s, few, few)
-    index, params = store.next_dense(small, np.concatenate([first, few]), exact_max=200)
-    assert params["nprobe"] == base_params["nprobe"] and params["changed"] == 10
+    monkeypatch.setattr(vectors, "RECENT_MAX", 5)  # too many to search beside the lists: they go into them
+    index, params = store.next_dense(small, np.concatenate([first, few]), tmp_path / "next", exact_max=200)
+    assert params["nprobe"] == base_params["nprobe"] and params["changed"] == 10 and "recent" not in params
     assert faiss.extract_index_ivf(index).nprobe == base_params["nprobe"] and "10 added or removed" in params["reason"]
     expected.reset()
     expected.add(np.concatenate([first, few]))
     assert ivf_lists(index) == ivf_lists(expected)
+
+
+def test_an_addition_links_the_ivf_file_and_searches_the_new_rows_exactly_until_there_are_too_many(
+    tmp_path, monkeypatch
+):
+    first, base, trainings = trained(tmp_path, monkeypatch)
+    monkeypatch.setattr(vectors, "RECENT_MAX", 25)
+    before = ivf_lists(faiss.read_index(str(base.folder / "passages.faiss")))
+    grown, data = first, base
+    for seed in (7, 8):  # 2 additions of 10: both beside the lists, the file shared
+        new = clustered(10, seed=seed)
+        grown = np.concatenate([grown, new])
+        write_update(tmp_path, data, new)
+        data = load_index(tmp_path)
+        assert data.manifest["dense"]["recent"] == len(grown) - 1000 and data.dense.ntotal == len(grown)
+        assert os.stat(data.folder / "passages.faiss").st_ino == os.stat(base.folder / "passages.faiss").st_ino
+        assert "searched exactly beside the lists" in data.manifest["dense"]["reason"]
+        _, found = data.dense.search(new, 1)
+        assert (found[:, 0] == np.arange(len(grown) - 10, len(grown))).all()  # the new rows, by their own ids
+    assert ivf_lists(faiss.read_index(str(base.folder / "passages.faiss"))) == before  # never written to
+    assert not trainings
+    new = clustered(10, seed=9)  # 30 recent would pass 25: every row goes into the lists, one file written
+    grown = np.concatenate([grown, new])
+    write_update(tmp_path, data, new)
+    merged = load_index(tmp_path)
+    assert "recent" not in merged.manifest["dense"] and merged.dense.ntotal == len(grown)
+    assert os.stat(merged.folder / "passages.faiss").st_ino != os.stat(base.folder / "passages.faiss").st_ino
+    expected = faiss.read_index(str(base.folder / "passages.faiss"))
+    expected.reset()
+    expected.add(grown)
+    assert ivf_lists(merged.dense) == ivf_lists(expected)
+    # a removal while rows are searched beside the lists: they go into the lists, renumbered
+    write_update(tmp_path, merged, clustered(5, seed=10))
+    with_recent = load_index(tmp_path)
+    assert with_recent.manifest["dense"]["recent"] == 5
+    keep = np.array([i for i in range(len(grown) + 5) if i % 9], dtype=np.int64)
+    write_update(tmp_path, with_recent, clustered(0, seed=11), rows=keep)
+    removed = load_index(tmp_path)
+    assert "recent" not in removed.manifest["dense"] and removed.dense.ntotal == len(keep)
+    everything = np.concatenate([grown, clustered(5, seed=10)])[keep]
+    expected.reset()
+    expected.add(everything)
+    assert ivf_lists(removed.dense) == ivf_lists(expected)
+
+
+def write_update(index_dir: Path, base, new: np.ndarray, rows: np.ndarray | None = None) -> None:
+    """An update of `base` as indexing.write_generation writes one: kept `rows` (all by default), then `new`."""
+    rows = np.arange(len(base.passages), dtype=np.int64) if rows is None else rows
+    passages, sentences, _ = parts(new)
+    update = store.Rows(base, rows, passages, sentences, new, new)
+    with writer_lock(index_dir) as tmp:
+        store.write_rows(tmp, update)
+        everything = store.read_vectors(tmp / "passages.npy", len(update), DIM)
+        dense, params = store.next_dense(update, everything, tmp, exact_max=200)
+        manifest = {**manifest_for(len(update)), "dense": params}
+        store.write_articles(tmp, parts(np.zeros((len(base.passages) + len(new), DIM)))[2])  # names every source
+        texts = [base.passages[i].text for i in rows.tolist()] + [p.text for p in passages]
+        store.publish(tmp, manifest, dense, Lexicon.of_texts(texts))
