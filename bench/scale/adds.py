@@ -3,6 +3,8 @@
     python bench/scale/adds.py WORK --build            # WORK/seeds from corpus.py; builds WORK/index
     python bench/scale/adds.py WORK --adds 1,1,100     # each add in a fresh process: load + update_index
     python bench/scale/adds.py WORK --adds 1 --profile # the same, with the top of a cProfile
+    python bench/scale/adds.py WORK --serial 200       # 200 articles added one at a time in one process,
+                                                       # as a running `newsbot serve` adds them as they come
 
 The stand-in embedder (standin.py, anchors in WORK/anchors.npy, made with the real e5 model on
 first use) does the embedding, so "not embedding" is the project's own overhead; the baseline,
@@ -100,6 +102,39 @@ def add(work: Path, n: int, profile: bool) -> dict:
     return out
 
 
+def serial(work: Path, n: int) -> dict:
+    """n single-article updates one after another in this process, each on the index the last one left."""
+    from bot.retrieval.indexing import update_index
+    from bot.retrieval.store import load_index
+
+    state = work / "adds.state.json"
+    done = json.loads(state.read_text()) if state.exists() else {"articles": _articles(work)}
+    embedder = Timed(make_embedder(work, "standin"))
+    data = load_index(work / "index")
+    seconds, passages = [], 0
+    for name, text in corpus_mod.extra_articles(7, corpus_mod.LANGS_ORDER, done["articles"], n):
+        path = work / "seeds" / "new" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        before, count = embedder.seconds, len(data.passages)
+        t = time.perf_counter()
+        data, _ = update_index(config_for(work), embedder, data)
+        seconds.append(time.perf_counter() - t - (embedder.seconds - before))
+        passages += len(data.passages) - count  # only additions: the new article's passages
+    done["articles"] += n
+    state.write_text(json.dumps(done))
+    return {
+        "step": f"serial {n}",
+        "not_embedding_seconds": round(sum(seconds), 2),
+        "per_add_median_s": round(float(np.median(seconds)), 3),
+        "per_add_max_s": round(max(seconds), 3),
+        "new_passages": passages,
+        "passages": len(data.passages),
+        "dense": (data.manifest.get("dense") or {}).get("type"),
+        "peak_rss_mb": round(rss_mb()[1]),
+    }
+
+
 def _articles(work: Path) -> int:
     return sum(1 for _ in (work / "seeds").rglob("*.txt"))
 
@@ -138,7 +173,8 @@ def main() -> None:
     ap.add_argument("--build", action="store_true")
     ap.add_argument("--adds", type=lambda v: [int(x) for x in v.split(",")], default=[])
     ap.add_argument("--profile", action="store_true")
-    ap.add_argument("--child", choices=["build", "add"], help=argparse.SUPPRESS)
+    ap.add_argument("--serial", type=int, default=0, help="add this many articles one at a time in one process")
+    ap.add_argument("--child", choices=["build", "add", "serial"], help=argparse.SUPPRESS)
     ap.add_argument("--n", type=int, default=1, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child == "build":
@@ -147,12 +183,15 @@ def main() -> None:
     if args.child == "add":
         print(json.dumps(add(args.work, args.n, args.profile)))
         return
+    if args.child == "serial":
+        print(json.dumps(serial(args.work, args.n)))
+        return
     anchors(args.work)
     results = []
     if args.build:
         results.append(run_child(args.work, "--child", "build"))
         print(json.dumps(results[-1]))
-    per_text = e5_per_text(args.work) if args.adds else 0.0
+    per_text = e5_per_text(args.work) if args.adds or args.serial else 0.0
     for n in args.adds:
         r = run_child(args.work, "--child", "add", "--n", str(n), *(["--profile"] if args.profile else []))
         r["e5_alone_seconds"] = round(r["new_passages"] * per_text, 3)  # the new passages, by e5
@@ -160,6 +199,12 @@ def main() -> None:
         print(json.dumps(r))
         if profile:
             print(profile)
+        results.append(r)
+    if args.serial:
+        r = run_child(args.work, "--child", "serial", "--n", str(args.serial))
+        r["e5_alone_seconds"] = round(r["new_passages"] * per_text, 2)
+        r["overhead_vs_e5"] = round(r["not_embedding_seconds"] / r["e5_alone_seconds"], 2)
+        print(json.dumps(r))
         results.append(r)
     (args.work / "adds.json").write_text(json.dumps({"e5_seconds_per_text": per_text, "steps": results}, indent=2))
     if per_text:
