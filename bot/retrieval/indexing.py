@@ -42,12 +42,13 @@ from bot.core import messages
 from bot.core.errors import IndexCorrupt, SeedsError
 from bot.core.models import Article, IndexReport, Passage
 from bot.ingest.naming import normalise
-from bot.retrieval import calibration, lexical
+from bot.retrieval import calibration, lexical, search
 from bot.retrieval.chunking import chunk
 from bot.retrieval.config import RetrievalConfig
 from bot.retrieval.embedding import Embedder
 from bot.retrieval.loading import SeedFile, folders_unchanged, list_seed_files, parse_article
 from bot.retrieval.store import (
+    BASELINE_FILE,
     FORMAT_VERSION,
     UPGRADABLE_FORMATS,
     Archived,
@@ -542,6 +543,14 @@ def write_generation(
     old = base.manifest.get("calibration") if base else None
     kept = calibration.carried(old, len(parts), changed, config.top_k)
     probes = calibration.probe_vectors(embedder, _stored_probes(base))
+    # the baseline sample moves with the calibration: kept while few passages changed, else drawn again
+    carried = kept is not None and base is not None and base.baseline is not None
+    sentences = read_vectors(tmp / "sentences.npy", parts.sentence_count, embedder.dim)
+    try:
+        np.save(tmp / BASELINE_FILE, base.baseline if carried else search.draw_baseline(sentences), allow_pickle=False)
+    except OSError as exc:
+        raise write_error(config.index_dir, exc) from None
+    del sentences
     if kept is None:  # where off-topic questions land in this very index: a changed archive recalibrates itself
         built = open_written(tmp, manifest, dense, lexicon)
         kept = calibration.calibrate(built, embedder, config.top_k, vectors=probes)

@@ -135,17 +135,21 @@ _SAMPLE_SEED = 20_240_612
 
 
 def baseline_sample(data: IndexData) -> np.ndarray:
-    """The sentence vectors the question's median is taken over: all of them up to
-    BASELINE_SAMPLE, past that a fixed random sample; gathered once per loaded index."""
+    """The sentence vectors the question's median is taken over: the sample the generation was
+    written with (IndexData.baseline), else drawn once per loaded index (`draw_baseline`)."""
+    stored = getattr(data, "baseline", None)
+    if stored is not None:
+        return stored
+    return _cached(data, "_search_baseline_sample", lambda: draw_baseline(data.sentence_vectors))
 
-    def draw() -> np.ndarray:
-        n = len(data.sentence_vectors)
-        if n <= BASELINE_SAMPLE:
-            return data.sentence_vectors
-        rows = np.sort(np.random.default_rng(_SAMPLE_SEED).choice(n, BASELINE_SAMPLE, replace=False))
-        return np.ascontiguousarray(data.sentence_vectors[rows])
 
-    return _cached(data, "_search_baseline_sample", draw)
+def draw_baseline(sentence_vectors: np.ndarray) -> np.ndarray:
+    """All the sentence vectors up to BASELINE_SAMPLE, past that a fixed random sample of them."""
+    n = len(sentence_vectors)
+    if n <= BASELINE_SAMPLE:
+        return np.ascontiguousarray(sentence_vectors, dtype=np.float32)
+    rows = np.sort(np.random.default_rng(_SAMPLE_SEED).choice(n, BASELINE_SAMPLE, replace=False))
+    return np.ascontiguousarray(sentence_vectors[rows], dtype=np.float32)
 
 
 def sentence_mean(data: IndexData) -> np.ndarray:

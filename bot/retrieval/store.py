@@ -16,6 +16,7 @@
             passages.faiss    the dense index: exact (flat) while small, a trained IVF past `exact_max`
             passages.npy      one normalized vector per passage (memory-mapped when loaded)
             sentences.npy     one normalized vector per sentence, for highlighting (memory-mapped)
+            baseline.npy      4,096 of them drawn at writing: a question's "archive" median (search.py)
             sentence_mean.npy the mean sentence vector, so that no load computes a centred copy
             sentence_sum.npy  the float64 sum behind it, which an update corrects instead of re-adding
             lexicon/          BM25's term counts: which passages hold each word, how often, and the
@@ -240,6 +241,9 @@ class IndexData:
     # Written at build time, so that a load never averages (nor copies) every sentence vector.
     sentence_mean: np.ndarray = field(default=None)  # (dim,)
     folder: Path | None = None  # the generation folder it was loaded from; None before it is written
+    # the sentence vectors a question's median is taken over (search.baseline_sample), drawn when the
+    # generation was written: gathering 4,096 random rows of a mapped sentences.npy took 0.5 s of a cold start
+    baseline: np.ndarray | None = None
 
     def __post_init__(self):
         if isinstance(self.sentences, MappedSpans):
@@ -433,6 +437,7 @@ def open_written(
         _read_articles(folder, manifest),
         sentence_mean=np.load(folder / "sentence_mean.npy", allow_pickle=False),
         folder=folder,
+        baseline=read_baseline(folder, int(manifest["dim"])),
     )
 
 
@@ -1127,6 +1132,7 @@ def load_index(index_dir: Path) -> IndexData | None:
             sentence_vectors = np.load(gen / "sentences.npy", mmap_mode="r", allow_pickle=False)
         else:  # the rows this generation counts: a later one may have appended to a shared file
             sentence_vectors = read_vectors(gen / "sentences.npy", _sentence_count(sentences), dim)
+        baseline = read_baseline(gen, dim)
         if version < 4:
             passage_vectors = dense.reconstruct_n(0, dense.ntotal)
             sentence_mean = mean_vector(sentence_vectors)
@@ -1165,7 +1171,22 @@ def load_index(index_dir: Path) -> IndexData | None:
         articles,
         sentence_mean=sentence_mean,
         folder=gen,
+        baseline=baseline,
     )
+
+
+BASELINE_FILE = "baseline.npy"
+
+
+def read_baseline(folder: Path, dim: int) -> np.ndarray | None:
+    """The generation's baseline sample, or None (written before it was kept, or not of this dimension)."""
+    try:
+        sample = np.load(folder / BASELINE_FILE, allow_pickle=False)
+    except FileNotFoundError:
+        return None
+    if sample.ndim != 2 or sample.shape[1] != dim or sample.dtype != np.float32:
+        raise IndexCorrupt(f"{BASELINE_FILE} holds {sample.shape} {sample.dtype}, expected rows of {dim} float32")
+    return sample
 
 
 def _sentence_count(sentences) -> int:
