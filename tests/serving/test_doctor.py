@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -202,6 +203,17 @@ def test_stale_and_damaged_index_name_the_cause(indexed, tmp_path):
     out, checks = doctor(tmp_path, **GOOD_TOKENS)
     ok, detail, fix = checks["index"]
     assert out.returncode == 1 and not ok and "cannot be read" in detail and "`newsbot index`" in fix
+
+
+def test_an_index_of_the_previous_format_says_an_update_upgrades_it(indexed, tmp_path):
+    copy_of(indexed, tmp_path)
+    current = (tmp_path / "index" / "current").resolve()
+    manifest = json.loads((current / "manifest.json").read_text(encoding="utf-8"))
+    (current / "manifest.json").write_text(json.dumps({**manifest, "format_version": 5}), encoding="utf-8")
+    out, checks = doctor(tmp_path, **GOOD_TOKENS)
+    ok, detail, fix = checks["index"]
+    assert out.returncode == 1 and not ok and "upgrades it without embedding again" in detail, out.stdout
+    assert "`newsbot index`" in fix
 
 
 def test_skipped_seed_files_are_reported(indexed, tmp_path):
