@@ -607,11 +607,16 @@ def tokenizer_fingerprint() -> str:
     return hashlib.sha256(probe.encode()).hexdigest()[:16]
 
 
-def lexicon_of(base: IndexData | None, rows: Sequence[int], new: Sequence[Passage]) -> lexical.Lexicon:
+def lexicon_of(
+    base: IndexData | None, rows: Sequence[int], new: Sequence[Passage]
+) -> lexical.Lexicon | lexical.Segments:
     """The term counts of the kept passages (`rows` of `base`) and of the `new` ones.
 
     Only the new passages are tokenized, unless the base's counts come from another tokenizer
     (or an index of format 5, which kept none): then the kept passages are tokenized too.
+    An addition leaves the base's main counts as they are and merges the new passages into
+    the recent segment, while it holds at most lexical.RECENT_MAX passages; anything else
+    merges everything into one.
     """
     rows = np.asarray(rows, dtype=np.int64)
     old = _stored_lexicon(base)
@@ -621,10 +626,22 @@ def lexicon_of(base: IndexData | None, rows: Sequence[int], new: Sequence[Passag
     added = lexical.Lexicon.of_texts([embed_text(p) for p in new])
     if not len(rows):
         return added
-    return old.merged(rows, dataclasses.replace(added, docs=(added.docs + len(rows)).astype(np.int32)))
+    main, recent = (old.main, old.recent) if isinstance(old, lexical.Segments) else (old, None)
+    if len(rows) == len(base.passages) and base.folder is not None:  # only additions
+        if recent is not None:
+            added = recent.merged(np.arange(len(recent.lengths)), _numbered_from(added, len(recent.lengths)))
+        if len(added.lengths) <= lexical.RECENT_MAX:
+            return lexical.Segments(main, added, main_folder=base.folder / lexical.FOLDER)
+        return main.merged(np.arange(len(main.lengths)), _numbered_from(added, len(main.lengths)))
+    whole = old.whole() if recent is not None else old
+    return whole.merged(rows, _numbered_from(added, len(rows)))
 
 
-def _stored_lexicon(base: IndexData | None) -> lexical.Lexicon | None:
+def _numbered_from(counts: lexical.Lexicon, first: int) -> lexical.Lexicon:
+    return dataclasses.replace(counts, docs=(np.asarray(counts.docs) + first).astype(np.int32))
+
+
+def _stored_lexicon(base: IndexData | None) -> lexical.Lexicon | lexical.Segments | None:
     meta = (base.manifest.get("lexicon") or {}) if base else {}
     if base is None or base.lexicon is None or meta.get("tokenizer") != tokenizer_fingerprint():
         return None

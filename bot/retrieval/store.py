@@ -80,9 +80,8 @@ import numpy as np
 from bot.core import messages
 from bot.core.errors import IndexCorrupt, IndexWriteError
 from bot.core.models import Passage, SourceInfo
-from bot.retrieval import vectors
-from bot.retrieval.lexical import FOLDER as LEXICON
-from bot.retrieval.lexical import Lexicon
+from bot.retrieval import lexical, vectors
+from bot.retrieval.lexical import Lexicon, Segments
 
 log = logging.getLogger(__name__)
 
@@ -234,7 +233,7 @@ class IndexData:
     passage_vectors: np.ndarray  # (n, dim)
     sentence_vectors: np.ndarray  # (total sentences, dim), in passage order
     dense: faiss.Index
-    lexicon: Lexicon | None  # None only in a format-5 index, loaded to be upgraded
+    lexicon: Lexicon | Segments | None  # None only in a format-5 index, loaded to be upgraded
     articles: Mapping[str, Archived] = field(default_factory=dict)  # by source: title, link, site, date
     sentence_start: np.ndarray = field(default=None)  # first sentence row of each passage
     # Embeddings share a common direction; without it, similarity tells topics apart far better.
@@ -265,9 +264,9 @@ class IndexData:
         return self.folder.name if self.folder else ""
 
     @property
-    def words(self) -> Sequence[str]:
-        """The archive's words (BM25's vocabulary), sorted."""
-        return self.lexicon.words if self.lexicon is not None else ()
+    def word_lists(self) -> tuple[Sequence[str], ...]:
+        """The archive's words (BM25's vocabulary), sorted, a list per segment of the counts."""
+        return self.lexicon.word_lists if self.lexicon is not None else ()
 
 
 def mean_vector(sentence_vectors: np.ndarray) -> np.ndarray:
@@ -360,7 +359,7 @@ def write_index(
     sentences,
     passage_vectors,
     sentence_vectors,
-    lexicon: Lexicon,
+    lexicon: Lexicon | Segments,
     articles=(),
     *,
     exact_max: int = EXACT_MAX,
@@ -389,7 +388,7 @@ def write_index(
     return publish(tmp, manifest, dense, lexicon)
 
 
-def publish(tmp: Path, manifest: dict, dense: faiss.Index, lexicon: Lexicon) -> Path:
+def publish(tmp: Path, manifest: dict, dense: faiss.Index, lexicon: Lexicon | Segments) -> Path:
     """Write the rest of a generation whose rows and articles are written, the manifest last; rename it into place.
 
     Returns the generation folder; IndexWriteError naming the problem if it cannot be written.
@@ -413,7 +412,7 @@ def publish(tmp: Path, manifest: dict, dense: faiss.Index, lexicon: Lexicon) -> 
 
 
 def open_written(
-    folder: Path, manifest: dict, dense: faiss.Index | None = None, lexicon: Lexicon | None = None
+    folder: Path, manifest: dict, dense: faiss.Index | None = None, lexicon: Lexicon | Segments | None = None
 ) -> IndexData:
     """A generation just written (or being written), read as `load_index` reads it, without its checks.
 
@@ -425,7 +424,7 @@ def open_written(
         dense = vectors.load_dense(folder / "passages.faiss", manifest.get("dense"), mmap=True)
         dense = _with_recent(dense, manifest, passage_vectors)
     if lexicon is None:
-        lexicon = Lexicon.load(folder / LEXICON, len(passages))
+        lexicon = lexical.load(folder, len(passages), _recent_counts(manifest))
     return IndexData(
         manifest,
         passages,
@@ -661,14 +660,14 @@ def _empty_copy(previous: IndexData) -> faiss.Index:
     return index
 
 
-def _write_parts(folder: Path, manifest: dict, dense, lexicon: Lexicon) -> None:
+def _write_parts(folder: Path, manifest: dict, dense, lexicon: Lexicon | Segments) -> None:
     try:
         if not (manifest.get("dense") or {}).get("recent"):  # else next_dense linked the base's file
             vectors.save_dense(dense, folder / "passages.faiss")
     except RuntimeError as exc:  # FAISS says why only at the end of its message: "... (File too large)"
         why = re.search(r"\(([^()]+)\)\s*$", str(exc))
         raise OSError(None, why.group(1) if why else str(exc).rpartition("failed: ")[2]) from None
-    lexicon.save(folder / LEXICON)
+    lexical.save(lexicon, folder)
     # the manifest goes last: a folder with a manifest is complete
     (folder / "manifest.json").write_text(manifest_text(manifest), encoding="utf-8")
 
@@ -1144,7 +1143,7 @@ def load_index(index_dir: Path) -> IndexData | None:
             sentence_mean = np.load(gen / "sentence_mean.npy", allow_pickle=False)
         dense = _with_recent(dense, manifest, passage_vectors)
         # a format-5 index kept bm25s's score matrix instead: read to be upgraded, not searched
-        lexicon = Lexicon.load(gen / LEXICON, len(passages)) if version > 5 else None
+        lexicon = lexical.load(gen, len(passages), _recent_counts(manifest)) if version > 5 else None
         articles = _read_articles(gen, manifest)
     except Exception as exc:
         raise IndexCorrupt(f"{type(exc).__name__}: {exc}") from None
@@ -1176,6 +1175,10 @@ def load_index(index_dir: Path) -> IndexData | None:
 
 
 BASELINE_FILE = "baseline.npy"
+
+
+def _recent_counts(manifest: dict) -> int:
+    return int((manifest.get("lexicon") or {}).get("recent", 0))
 
 
 def read_baseline(folder: Path, dim: int) -> np.ndarray | None:

@@ -136,7 +136,9 @@ def _figures(text: str) -> tuple[str, ...]:
 
 def unknown_terms(question: Question, data: IndexData) -> tuple[str, ...]:
     """Salient terms no article mentions, even as another form of the word (Swedish ~ Sweden)."""
-    return tuple(t for t in salient_terms(question) if not all(knows(data.words, tok) for tok in lexical.tokens(t)))
+    return tuple(
+        t for t in salient_terms(question) if not all(knows(data.word_lists, tok) for tok in lexical.tokens(t))
+    )
 
 
 def missing_figures(question: Question, passage: str) -> tuple[str, ...]:
@@ -163,8 +165,12 @@ def holds_answer(question: Question, sentence: str, context: str = "") -> bool:
     return bool(questions.answer_spans(sentence, question, context))
 
 
-def knows(words: tuple[str, ...], token: str) -> bool:
-    """Whether the archive (its sorted `words`) has the token, or another form of a long name."""
+def knows(word_lists, token: str) -> bool:
+    """Whether the archive (its sorted words, a list per segment) has the token, or another form of a long name."""
+    return any(_knows(words, token) for words in word_lists)
+
+
+def _knows(words, token: str) -> bool:
     for form in (token, re.sub(r"[.,]", lambda m: "," if m.group() == "." else ".", token)):
         i = bisect.bisect_left(words, form)
         if i < len(words) and words[i] == form:

@@ -126,3 +126,19 @@ def test_merged_counts_equal_the_counts_of_a_fresh_build(kept, added):
     assert merged.words == fresh.words
     for name in lexical.ARRAYS:
         assert np.array_equal(getattr(merged, name), getattr(fresh, name)), name
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    split=st.integers(1, len(ARTICLES) - 1),
+    docs=st.lists(st.integers(0, len(ARTICLES) - 1), min_size=1, max_size=len(ARTICLES), unique=True),
+    words=st.lists(st.sampled_from(sorted({t for a in ARTICLES for t in lexical.tokens(a)})), min_size=1, max_size=6),
+)
+def test_counts_in_two_segments_score_as_one(split, docs, words):
+    """An addition keeps the recent passages' counts apart: a word's frequency is counted over both."""
+    both = lexical.Segments(lexical.Lexicon.of_texts(ARTICLES[:split]), lexical.Lexicon.of_texts(ARTICLES[split:]))
+    question, docs = " ".join(words), np.array(docs)
+    assert np.array_equal(both.scores(question, docs), _theirs(_bm25s(), question, docs))
+    whole = both.whole()
+    assert whole.words == both.words == lexical.Lexicon.of_texts(ARTICLES).words
+    assert np.array_equal(whole.scores(question, docs), both.scores(question, docs))

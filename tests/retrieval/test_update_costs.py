@@ -12,7 +12,7 @@ import pytest
 
 from bot.core import messages
 from bot.core.errors import IndexCorrupt
-from bot.retrieval import calibration, indexing, lexical, loading, search, store
+from bot.retrieval import calibration, indexing, lexical, loading, search, store, trust
 from bot.retrieval.config import RetrievalConfig
 from bot.retrieval.indexing import embed_text, lexicon_of, update_index
 from bot.retrieval.lexical import Lexicon
@@ -413,3 +413,44 @@ def test_a_baseline_sample_of_another_dimension_is_damage(corpus, embedder):
     np.save(data.folder / store.BASELINE_FILE, np.zeros((4, embedder.dim + 1), np.float32))
     with pytest.raises(IndexCorrupt, match=r"baseline\.npy"):
         load_index(corpus / "index")
+
+
+def test_an_addition_shares_the_main_counts_and_merges_them_once_the_recent_ones_are_too_many(
+    corpus, embedder, monkeypatch
+):
+    write(corpus, "ferry.txt", FERRY)
+    write(corpus, "kopi.txt", KOPI)
+    first, _ = update_index(config(corpus), embedder)
+    monkeypatch.setattr(lexical, "RECENT_MAX", 10_000)
+    main = first.folder / lexical.FOLDER / "docs.npy"
+    write(corpus, "library.txt", LIBRARY)
+    added, _ = update_index(config(corpus), embedder)
+    recent = len(added.passages) - len(first.passages)
+    assert isinstance(added.lexicon, lexical.Segments) and added.manifest["lexicon"]["recent"] == recent
+    assert os.stat(added.folder / lexical.FOLDER / "docs.npy").st_ino == os.stat(main).st_ino  # shared, not written
+    fresh = Lexicon.of_texts([embed_text(p) for p in added.passages])
+    for question in ("Perpustakaan buka sampai tengah malam?", "kopi Gayo ferry", "laptop kartu anggota"):
+        assert np.array_equal(all_scores(added.lexicon, question), all_scores(fresh, question))
+    assert trust.knows(added.word_lists, "perpustakaan") and trust.knows(added.word_lists, "ferry")
+    # past RECENT_MAX: one lexicon again, every passage's counts in it
+    monkeypatch.setattr(lexical, "RECENT_MAX", recent)
+    write(corpus, "many.txt", MANY)
+    merged, _ = update_index(config(corpus), embedder)
+    assert isinstance(merged.lexicon, Lexicon) and "recent" not in merged.manifest["lexicon"]
+    assert not (merged.folder / lexical.RECENT_FOLDER).exists()
+    fresh = Lexicon.of_texts([embed_text(p) for p in merged.passages])
+    assert merged.lexicon.words == fresh.words
+    for name in lexical.ARRAYS:
+        assert np.array_equal(getattr(merged.lexicon, name), getattr(fresh, name)), name
+    # a removal while counts are in two segments: merged into one, the removed passages' counts gone
+    monkeypatch.setattr(lexical, "RECENT_MAX", 10_000)
+    (corpus / "seeds" / "other.txt").write_text(FERRY.replace("Helsinki", "Stockholm"), encoding="utf-8")
+    two, _ = update_index(config(corpus), embedder)
+    assert isinstance(two.lexicon, lexical.Segments)
+    (corpus / "seeds" / "ferry.txt").unlink()
+    removed, _ = update_index(config(corpus), embedder)
+    fresh = Lexicon.of_texts([embed_text(p) for p in removed.passages])
+    assert isinstance(removed.lexicon, Lexicon) and removed.lexicon.words == fresh.words
+    assert "helsinki" not in removed.lexicon.words and "stockholm" in removed.lexicon.words
+    for name in lexical.ARRAYS:
+        assert np.array_equal(getattr(removed.lexicon, name), getattr(fresh, name)), name
