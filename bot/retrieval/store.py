@@ -21,6 +21,8 @@
             sentence_sum.npy  the float64 sum behind it, which an update corrects instead of re-adding
             lexicon/          BM25's term counts: which passages hold each word, how often, and the
                               sorted words (memory-mapped; see lexical.py)
+            lexicon.recent/   the same for the passages added since lexicon/ was last written whole
+                              (manifest "lexicon"."recent"); lexicon/ is then the earlier one's, linked
             .retired          made when `current` moves on: from then on the grace time runs
         .lock                 flock'ed by the one process writing; readers never take it
         .tmp-<id>/            a generation being written
