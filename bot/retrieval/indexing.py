@@ -544,13 +544,14 @@ def write_generation(
     kept = calibration.carried(old, len(parts), changed, config.top_k)
     probes = calibration.probe_vectors(embedder, _stored_probes(base))
     # the baseline sample moves with the calibration: kept while few passages changed, else drawn again
-    carried = kept is not None and base is not None and base.baseline is not None
-    sentences = read_vectors(tmp / "sentences.npy", parts.sentence_count, embedder.dim)
+    if kept is not None and base is not None and base.baseline is not None:
+        baseline = base.baseline
+    else:
+        baseline = search.draw_baseline(read_vectors(tmp / "sentences.npy", parts.sentence_count, embedder.dim))
     try:
-        np.save(tmp / BASELINE_FILE, base.baseline if carried else search.draw_baseline(sentences), allow_pickle=False)
+        np.save(tmp / BASELINE_FILE, baseline, allow_pickle=False)
     except OSError as exc:
         raise write_error(config.index_dir, exc) from None
-    del sentences
     if kept is None:  # where off-topic questions land in this very index: a changed archive recalibrates itself
         built = open_written(tmp, manifest, dense, lexicon)
         kept = calibration.calibrate(built, embedder, config.top_k, vectors=probes)
@@ -629,16 +630,12 @@ def lexicon_of(
     main, recent = (old.main, old.recent) if isinstance(old, lexical.Segments) else (old, None)
     if len(rows) == len(base.passages) and base.folder is not None:  # only additions
         if recent is not None:
-            added = recent.merged(np.arange(len(recent.lengths)), _numbered_from(added, len(recent.lengths)))
+            added = recent.merged(np.arange(len(recent.lengths)), added.numbered_from(len(recent.lengths)))
         if len(added.lengths) <= lexical.RECENT_MAX:
             return lexical.Segments(main, added, main_folder=base.folder / lexical.FOLDER)
-        return main.merged(np.arange(len(main.lengths)), _numbered_from(added, len(main.lengths)))
+        return main.merged(np.arange(len(main.lengths)), added.numbered_from(len(main.lengths)))
     whole = old.whole() if recent is not None else old
-    return whole.merged(rows, _numbered_from(added, len(rows)))
-
-
-def _numbered_from(counts: lexical.Lexicon, first: int) -> lexical.Lexicon:
-    return dataclasses.replace(counts, docs=(np.asarray(counts.docs) + first).astype(np.int32))
+    return whole.merged(rows, added.numbered_from(len(rows)))
 
 
 def _stored_lexicon(base: IndexData | None) -> lexical.Lexicon | lexical.Segments | None:

@@ -157,6 +157,10 @@ class Lexicon:
         sorted_words = [vocab[i] for i in order]
         return cls(indptr, doc.astype(np.int32), tf.astype(np.int32), np.asarray(lengths, np.int64), sorted_words)
 
+    def numbered_from(self, first: int) -> Lexicon:
+        """The same counts, the passages numbered from `first` (to follow other passages' counts)."""
+        return dataclasses.replace(self, docs=(np.asarray(self.docs) + first).astype(np.int32))
+
     def words_of_entries(self) -> np.ndarray:
         return np.repeat(np.arange(len(self.words), dtype=np.int64), np.diff(self.indptr))
 
@@ -274,8 +278,7 @@ class Segments:
     def whole(self) -> Lexicon:
         """The two segments merged into one."""
         n = len(self.main.lengths)
-        recent = dataclasses.replace(self.recent, docs=(np.asarray(self.recent.docs) + n).astype(np.int32))
-        return self.main.merged(np.arange(n), recent)
+        return self.main.merged(np.arange(n), self.recent.numbered_from(n))
 
     def save(self, folder: Path) -> None:
         self.main.save(folder / FOLDER, linked_from=self.main_folder)
