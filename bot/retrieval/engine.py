@@ -23,9 +23,9 @@ from bot.core.settings import Settings
 from bot.retrieval import answering, lexical, questions, trust
 from bot.retrieval.config import RetrievalConfig
 from bot.retrieval.embedding import Embedder, load_embedder
-from bot.retrieval.indexing import is_fresh, list_seeds, seeds_unchanged, update_index
+from bot.retrieval.indexing import files_unchanged, is_fresh, known_files, list_seeds, seeds_unchanged, update_index
 from bot.retrieval.search import Result, SearchParams, search
-from bot.retrieval.store import FORMAT_VERSION, IndexData, generation_of, load_index, read_manifest
+from bot.retrieval.store import CURRENT, FORMAT_VERSION, IndexData, generation_of, load_index, read_manifest
 
 log = logging.getLogger(__name__)
 
@@ -96,9 +96,12 @@ class Engine:
             return report
 
     def _matches_seeds(self, data: IndexData) -> bool:
-        if self.config.seeds_check == "folders" and seeds_unchanged(data.manifest, self.config, self.embedder.name):
+        manifest, name = data.manifest, self.embedder.name
+        if self.config.seeds_check == "folders" and seeds_unchanged(manifest, self.config, name):
             return True
-        return is_fresh(data.manifest, self.config, self.embedder.name, list_seeds(self.config))
+        if files_unchanged(manifest, self.config, name):
+            return True
+        return is_fresh(manifest, self.config, name, list_seeds(self.config, known_files(manifest)))
 
     def _can_answer_from(self, data: IndexData) -> bool:
         """An old index is still usable if its vectors come from this model (older chunking is fine)."""
@@ -108,12 +111,17 @@ class Engine:
 
     def _newest_on_disk(self) -> IndexData | None:
         """The index in memory, or the one on disk if another process replaced it; None if unreadable."""
+        data = self._data
         try:
+            if data is None:
+                return load_index(self.config.index_dir)
+            if data.generation not in ("", CURRENT) and generation_of(self.config.index_dir) == data.generation:
+                return data  # one readlink: the manifest is not read twice
             manifest = read_manifest(self.config.index_dir)
             if manifest is None:
                 return None
-            if self._data is not None and manifest.get("built_at") == self._data.manifest.get("built_at"):
-                return self._data
+            if manifest.get("built_at") == data.manifest.get("built_at"):
+                return data
             return load_index(self.config.index_dir)
         except IndexCorrupt:
             return None  # the update names the damage, under the write lock

@@ -46,15 +46,17 @@ from bot.retrieval import calibration, lexical, search
 from bot.retrieval.chunking import chunk
 from bot.retrieval.config import RetrievalConfig
 from bot.retrieval.embedding import Embedder
-from bot.retrieval.loading import SeedFile, folders_unchanged, list_seed_files, parse_article
+from bot.retrieval.loading import SeedFile, folders_unchanged, list_seed_files, parse_article, stats_unchanged
 from bot.retrieval.store import (
     BASELINE_FILE,
+    CURRENT,
     FORMAT_VERSION,
     UPGRADABLE_FORMATS,
     Archived,
     IndexData,
     MappedArticles,
     Rows,
+    generation_of,
     load_index,
     next_dense,
     open_written,
@@ -120,6 +122,18 @@ def seeds_unchanged(manifest: dict, config: RetrievalConfig, embedder_name: str)
         current
         and not rebuild_reason(manifest, config, embedder_name)
         and folders_unchanged(config.seeds_dir, manifest.get("folders") or {})
+    )
+
+
+def files_unchanged(manifest: dict, config: RetrievalConfig, embedder_name: str) -> bool:
+    """The files check (NEWSBOT_SEEDS_CHECK=files) when nothing changed: every seed file has the stat
+    the index recorded, so none is read. False (list and compare every file) otherwise."""
+    stats = manifest.get("stats") or {}
+    return (
+        manifest.get("format_version") == FORMAT_VERSION
+        and not rebuild_reason(manifest, config, embedder_name)
+        and len(stats) == len(manifest.get("files") or {}) + len(manifest.get("skipped") or {})
+        and stats_unchanged(config.seeds_dir, stats, config.max_file_bytes)
     )
 
 
@@ -253,10 +267,14 @@ def _report(
 def _read_on_disk(index_dir: Path, current: IndexData | None = None) -> tuple[IndexData | None, str]:
     """The index on disk (`current` itself when it is that generation), or None and what is wrong with it."""
     try:
+        if current is None:
+            return load_index(index_dir), ""
+        if current.generation not in ("", CURRENT) and generation_of(index_dir) == current.generation:
+            return current, ""  # one readlink: the manifest is not read twice
         manifest = read_manifest(index_dir)
         if manifest is None:
             return None, ""
-        if current is not None and _same_build(current.manifest, manifest):
+        if _same_build(current.manifest, manifest):
             return current, ""
         return load_index(index_dir), ""
     except IndexCorrupt as exc:
@@ -530,7 +548,8 @@ def write_generation(
         write_rows(tmp, parts)
         for name in NEW_FILES:  # copied: what is mapped of them stays readable
             (tmp / name).unlink(missing_ok=True)
-        write_articles(tmp, _articles(base, plan))
+        shared = _shared_articles(base, plan)
+        write_articles(tmp, plan.archived if shared is not None else _articles(base, plan), shared)
         (tmp / KEYS_FILE).write_text(json.dumps(plan.keys, ensure_ascii=False), encoding="utf-8")
     except OSError as exc:
         raise write_error(config.index_dir, exc) from None
@@ -573,6 +592,14 @@ def _articles(base: IndexData | None, plan: Plan) -> Iterator[Archived | tuple[s
     for source in sorted(plan.keep):
         yield (source, line(source)) if line else articles[source]
     yield from plan.archived
+
+
+def _shared_articles(base: IndexData | None, plan: Plan) -> MappedArticles | None:
+    """The base's articles when the update keeps every one of them (an addition): shared, not copied."""
+    articles = base.articles if base is not None else None
+    if isinstance(articles, MappedArticles) and len(plan.keep) == len(articles):  # keep is a subset of them
+        return articles
+    return None
 
 
 def _stored_keys(base: IndexData | None) -> dict[str, str] | None:

@@ -201,6 +201,7 @@ class MappedArticles(Mapping):
         with open(path, "rb") as f:
             self._buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if offsets[-1] else b""
         self._offsets, self._row = offsets, {name: i for i, name in enumerate(names)}
+        self.path, self.size = path, int(offsets[-1])  # its own lines: a later generation may append more
 
     def __getitem__(self, source: str) -> Archived:
         return Archived.from_row(json.loads(self.line(source)))
@@ -680,22 +681,33 @@ def manifest_text(manifest: dict) -> str:
     return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
-def write_articles(folder: Path, articles) -> None:
+def write_articles(folder: Path, articles, shared: MappedArticles | None = None) -> None:
     """articles.jsonl (one archived article a line) and the arrays that read one on access.
 
     `articles`: Archived, or (source, line) pairs copied as they are from an earlier generation.
+    `shared`: an earlier generation's articles, every one kept, before `articles` and in its order
+    (an addition): its file is hard-linked and appended to, as passages.jsonl is (`_link_whole`),
+    or copied whole when another writer appended to it (1M passages: 0.9 s an add saved).
     """
-    offsets, names, lines = [0], [], []
+    path, head = folder / "articles.jsonl", shared.size if shared is not None else 0
+    linked = shared is not None and _link_whole(shared.path, path, head)
+    ends, names, lines, end = array("q"), list(shared or ()), [], head
     for item in articles:
         if isinstance(item, Archived):
             source, line = item.info.source, (json.dumps(item.row(), ensure_ascii=False) + "\n").encode("utf-8")
         else:
             source, line = item
         lines.append(line)
-        offsets.append(offsets[-1] + len(line))
+        end += len(line)
+        ends.append(end)
         names.append(source)
-    (folder / "articles.jsonl").write_bytes(b"".join(lines))
-    np.save(folder / "articles.offsets.npy", np.array(offsets, dtype=np.int64), allow_pickle=False)
+    with open(path, "ab" if linked else "wb") as f:
+        if shared is not None and not linked:
+            f.write(shared._buf[:head])
+        f.write(b"".join(lines))
+    first = np.asarray(shared._offsets, dtype=np.int64) if shared is not None else np.zeros(1, np.int64)
+    offsets = np.concatenate([first, np.frombuffer(ends, dtype=np.int64)])
+    np.save(folder / "articles.offsets.npy", offsets, allow_pickle=False)
     (folder / "articles.names.json").write_text(json.dumps(names, ensure_ascii=False), encoding="utf-8")
 
 
@@ -1053,7 +1065,8 @@ def _read_articles(gen: Path, manifest: dict) -> Mapping[str, Archived]:
     offsets = np.load(gen / "articles.offsets.npy", mmap_mode="r", allow_pickle=False)
     names = json.loads((gen / "articles.names.json").read_text(encoding="utf-8"))
     size = (gen / "articles.jsonl").stat().st_size
-    if len(offsets) != len(names) + 1 or int(offsets[0]) != 0 or int(offsets[-1]) != size:
+    # lines after this generation's last may be a later one's, appended to the shared file (write_articles)
+    if len(offsets) != len(names) + 1 or int(offsets[0]) != 0 or int(offsets[-1]) > size:
         raise IndexCorrupt("article offsets do not match articles.jsonl")
     return MappedArticles(gen / "articles.jsonl", offsets, names)
 

@@ -14,6 +14,7 @@ from bot.core import messages
 from bot.core.errors import IndexCorrupt
 from bot.retrieval import calibration, indexing, lexical, loading, search, store, trust
 from bot.retrieval.config import RetrievalConfig
+from bot.retrieval.engine import Engine
 from bot.retrieval.indexing import embed_text, lexicon_of, update_index
 from bot.retrieval.lexical import Lexicon
 from bot.retrieval.loading import list_seed_files
@@ -102,6 +103,46 @@ def test_a_recorded_stat_never_bypasses_the_size_limit_or_the_link_rules(corpus,
     os.symlink(outside, corpus / "seeds" / "ferry.txt")
     linked = list_seed_files(corpus / "seeds", known=known)[0]
     assert linked.skipped.startswith(messages.SKIP_OUTSIDE.split("{")[0]) and not linked.known
+
+
+def test_the_files_check_sees_what_listing_every_file_sees(corpus, settle_now, tmp_path_factory):
+    """stats_unchanged is list_seed_files's verdict on unchanged stats, without a SeedFile a file."""
+    seeds = corpus / "seeds"
+    write(corpus, "ferry.txt", FERRY)
+    (seeds / "id").mkdir()
+    write(corpus, "id/kopi.txt", KOPI)
+    recorded = {s.source: list(s.stat) for s in list_seed_files(seeds)}
+    assert set(recorded) == {"ferry.txt", "id/kopi.txt"} and all(recorded.values())
+    assert loading.stats_unchanged(seeds, recorded)
+    assert not loading.stats_unchanged(seeds, {})
+    assert not loading.stats_unchanged(seeds, recorded, max_bytes=50)  # now over the size limit
+    assert not loading.stats_unchanged(seeds, {"ferry.txt": recorded["ferry.txt"]})  # a file not recorded
+    assert not loading.stats_unchanged(seeds, {**recorded, "gone.txt": recorded["ferry.txt"]})
+    write(corpus, "id/kopi.txt", KOPI.replace("tiga", "lima"))  # same size, same inode, rewritten
+    assert not loading.stats_unchanged(seeds, recorded)
+    recorded = {s.source: list(s.stat) for s in list_seed_files(seeds)}
+    outside = tmp_path_factory.mktemp("outside") / "ferry.txt"
+    outside.write_text(FERRY, encoding="utf-8")
+    (seeds / "ferry.txt").unlink()
+    os.symlink(outside, seeds / "ferry.txt")  # a link: only the full listing's rules decide
+    assert not loading.stats_unchanged(seeds, recorded)
+
+
+def test_a_cold_start_on_unchanged_seeds_reads_the_manifest_once_and_no_file(corpus, embedder, settle_now, monkeypatch):
+    write(corpus, "ferry.txt", FERRY)
+    write(corpus, "kopi.txt", KOPI)
+    settings = make_settings(corpus, seeds_check="files")
+    Engine.open(settings, embedder=embedder)
+    parsed = counting(monkeypatch, store, "_read_manifest_at")
+    listed = counting(monkeypatch, indexing, "list_seed_files")
+    read = counting(monkeypatch, loading, "_read_seed")
+    engine = Engine.open(settings, embedder=embedder)
+    assert "Takengon" in engine.ask("Where is the Gayo coffee warehouse?").passages[0].text
+    assert (len(parsed), listed, read) == (1, [], [])
+    write(corpus, "kopi.txt", KOPI.replace("tiga", "lima"))  # then a change is still seen
+    assert (
+        "lima" in Engine.open(settings, embedder=embedder).ask("Where is the Gayo coffee warehouse?").passages[0].text
+    )
 
 
 def test_a_file_written_just_now_gets_no_stat(corpus):
@@ -285,9 +326,11 @@ def test_an_addition_appends_to_the_shared_vector_files_and_the_old_generation_k
     before = np.array(old.passage_vectors), np.array(old.sentence_vectors)
     write(corpus, "library.txt", LIBRARY)
     new, _ = update_index(config(corpus), embedder)  # a new process: reads the index on disk
-    for name in ("passages.npy", "sentences.npy", "passages.jsonl"):
+    for name in ("passages.npy", "sentences.npy", "passages.jsonl", "articles.jsonl"):
         assert os.stat(new.folder / name).st_ino == os.stat(old.folder / name).st_ino, name  # one file, appended
     assert tuple(store.open_written(old.folder, old.manifest).passages) == tuple(old.passages)
+    assert set(load_index(corpus / "index").articles) == {"ferry.txt", "kopi.txt", "library.txt"}
+    assert dict(store.open_written(old.folder, old.manifest).articles) == dict(old.articles)  # its own lines only
     assert tuple(new.passages[: len(old.passages)]) == tuple(old.passages)
     assert {p.source for p in new.passages[len(old.passages) :]} == {"library.txt"}
     assert np.load(new.folder / "passages.npy").shape == (len(new.passages), embedder.dim)  # its header counts all
@@ -299,8 +342,10 @@ def test_an_addition_appends_to_the_shared_vector_files_and_the_old_generation_k
     # a removal rewrites the files: the generation still current for others is never changed
     (corpus / "seeds" / "ferry.txt").unlink()
     newer, _ = update_index(config(corpus), embedder, new)
-    for name in ("passages.npy", "passages.jsonl"):
+    for name in ("passages.npy", "passages.jsonl", "articles.jsonl"):
         assert os.stat(newer.folder / name).st_ino != os.stat(new.folder / name).st_ino, name
+    assert set(newer.articles) == {"kopi.txt", "library.txt"}
+    assert dict(store.open_written(new.folder, new.manifest).articles) == dict(new.articles)
     assert tuple(store.open_written(new.folder, new.manifest).passages) == tuple(new.passages)
     assert np.array_equal(store.open_written(new.folder, new.manifest).passage_vectors, new.passage_vectors)
     kept = [i for i, p in enumerate(new.passages) if p.source != "ferry.txt"]
@@ -312,13 +357,16 @@ def test_a_file_a_dead_writer_appended_to_is_copied_not_shared(corpus, embedder)
     old, _ = update_index(config(corpus), embedder)
     with open(old.folder / "passages.npy", "ab") as f:  # rows a killed update appended, never published
         f.write(np.ones((2, embedder.dim), np.float32).tobytes())
-    with open(old.folder / "passages.jsonl", "ab") as f:
-        f.write(b'{"half a line": \n')
+    for name in ("passages.jsonl", "articles.jsonl"):
+        with open(old.folder / name, "ab") as f:
+            f.write(b'{"half a line": \n')
     assert np.array_equal(load_index(corpus / "index").passage_vectors, old.passage_vectors)
     write(corpus, "kopi.txt", KOPI)
     new, _ = update_index(config(corpus), embedder)
-    for name in ("passages.npy", "passages.jsonl"):
+    for name in ("passages.npy", "passages.jsonl", "articles.jsonl"):
         assert os.stat(new.folder / name).st_ino != os.stat(old.folder / name).st_ino, name
+    assert b"half a line" not in (new.folder / "articles.jsonl").read_bytes()
+    assert dict(new.articles) == {**dict(old.articles), "kopi.txt": load_index(corpus / "index").articles["kopi.txt"]}
     assert np.array_equal(new.passage_vectors[: len(old.passages)], old.passage_vectors)
     assert b"half a line" not in (new.folder / "passages.jsonl").read_bytes()
     assert tuple(new.passages[: len(old.passages)]) == tuple(old.passages)
