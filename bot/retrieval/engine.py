@@ -23,7 +23,7 @@ from bot.core.settings import Settings
 from bot.retrieval import answering, lexical, questions, trust
 from bot.retrieval.config import RetrievalConfig
 from bot.retrieval.embedding import Embedder, load_embedder
-from bot.retrieval.indexing import files_unchanged, is_fresh, known_files, list_seeds, seeds_unchanged, update_index
+from bot.retrieval.indexing import files_unchanged, seeds_unchanged, update_index
 from bot.retrieval.search import Result, SearchParams, search
 from bot.retrieval.store import CURRENT, FORMAT_VERSION, IndexData, generation_of, load_index, read_manifest
 
@@ -99,9 +99,7 @@ class Engine:
         manifest, name = data.manifest, self.embedder.name
         if self.config.seeds_check == "folders" and seeds_unchanged(manifest, self.config, name):
             return True
-        if files_unchanged(manifest, self.config, name):
-            return True
-        return is_fresh(manifest, self.config, name, list_seeds(self.config, known_files(manifest)))
+        return files_unchanged(manifest, self.config, name)
 
     def _can_answer_from(self, data: IndexData) -> bool:
         """An old index is still usable if its vectors come from this model (older chunking is fine)."""

@@ -46,7 +46,7 @@ from bot.retrieval import calibration, lexical, search
 from bot.retrieval.chunking import chunk
 from bot.retrieval.config import RetrievalConfig
 from bot.retrieval.embedding import Embedder
-from bot.retrieval.loading import SeedFile, folders_unchanged, list_seed_files, parse_article, stats_unchanged
+from bot.retrieval.loading import SeedFile, folders_unchanged, list_seed_files, parse_article, seeds_match
 from bot.retrieval.store import (
     BASELINE_FILE,
     CURRENT,
@@ -126,14 +126,17 @@ def seeds_unchanged(manifest: dict, config: RetrievalConfig, embedder_name: str)
 
 
 def files_unchanged(manifest: dict, config: RetrievalConfig, embedder_name: str) -> bool:
-    """The files check (NEWSBOT_SEEDS_CHECK=files) when nothing changed: every seed file has the stat
-    the index recorded, so none is read. False (list and compare every file) otherwise."""
-    stats = manifest.get("stats") or {}
+    """The files check (NEWSBOT_SEEDS_CHECK=files): `is_fresh` of every file listed, without
+    making a SeedFile of each; a file whose stat the index recorded is not read."""
     return (
         manifest.get("format_version") == FORMAT_VERSION
         and not rebuild_reason(manifest, config, embedder_name)
-        and len(stats) == len(manifest.get("files") or {}) + len(manifest.get("skipped") or {})
-        and stats_unchanged(config.seeds_dir, stats, config.max_file_bytes)
+        and seeds_match(
+            config.seeds_dir,
+            {**manifest["files"], **(manifest.get("skipped") or {})},
+            manifest.get("stats") or {},
+            config.max_file_bytes,
+        )
     )
 
 

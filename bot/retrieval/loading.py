@@ -265,7 +265,7 @@ def _scan(folder: str, prefix: str, found: list, folders: dict[str, int] | None 
     except OSError:
         return
     for entry in entries:
-        if os.path.splitext(entry.name)[1].lower() in SUFFIXES:
+        if is_article_name(entry.name):
             found.append((prefix + entry.name, entry.path, entry))
         try:
             real_folder = entry.is_dir(follow_symlinks=False)
@@ -275,30 +275,42 @@ def _scan(folder: str, prefix: str, found: list, folders: dict[str, int] | None 
             _scan(entry.path, prefix + entry.name + "/", found, folders)
 
 
-def stats_unchanged(seeds_dir: Path, recorded: Mapping[str, Sequence[int]], max_bytes: int | None = None) -> bool:
-    """Whether the seeds are exactly the files of `recorded` (file -> stat), each a regular file of that stat.
+def seeds_match(
+    seeds_dir: Path, digests: Mapping[str, str], stats: Mapping[str, Sequence[int]], max_bytes: int | None = None
+) -> bool:
+    """Whether the seeds are exactly the files of `digests` (file -> digest, skipped ones included).
 
-    What `list_seed_files` would conclude without reading a file, but without making a
-    SeedFile of each: at a million passages (120k files) this is most of a cold start.
+    What comparing `list_seed_files(known=...)` with them concludes, without a SeedFile per
+    file: a regular file with its recorded stat (`stats`) is not read, any other is read and
+    hashed under every rule of the listing. At a million passages (120k files) this was most
+    of a cold start.
     """
-    if not recorded or not seeds_dir.is_dir():
+    if not digests or not seeds_dir.is_dir():
         return False
-    limit = DEFAULT_MAX_FILE_BYTES if max_bytes is None else max_bytes
+    root, limit = seeds_dir.resolve(), DEFAULT_MAX_FILE_BYTES if max_bytes is None else max_bytes
     found: list[tuple[str, str, os.DirEntry]] = []
     _scan(os.fspath(seeds_dir), "", found)
-    if len(found) != len(recorded):
+    if len(found) != len(digests):
         return False
-    for source, _, entry in found:
-        want = recorded.get(source)
+    for source, path, entry in found:
+        if source not in digests:
+            return False
+        want = stats.get(source)
         try:
             st = entry.stat(follow_symlinks=False)
         except OSError:
-            return False
-        if want is None or not stat.S_ISREG(st.st_mode) or st.st_size > limit:
-            return False
-        if [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino] != list(want):
+            st = None
+        key = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino] if st is not None else None
+        if want is not None and key == list(want) and stat.S_ISREG(st.st_mode) and st.st_size <= limit:
+            continue
+        if _listed(path, source, root, limit, None, entry).digest != digests[source]:
             return False
     return True
+
+
+def is_article_name(name: str) -> bool:
+    """os.path.splitext(name)[1].lower() in SUFFIXES (a dot file has no suffix), in a third of its time."""
+    return name.lower().endswith(SUFFIXES) and "." in name.lstrip(".")
 
 
 def folders_unchanged(seeds_dir: Path, recorded: Mapping[str, int]) -> bool:

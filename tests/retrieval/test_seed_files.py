@@ -3,11 +3,13 @@
 import os
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.core import messages
 from bot.core.errors import SeedsError
 from bot.retrieval.engine import Engine
-from bot.retrieval.loading import SeedFile, list_seed_files, parse_article
+from bot.retrieval.loading import SUFFIXES, SeedFile, is_article_name, list_seed_files, parse_article
 from tests.conftest import make_settings
 
 ARTICLE = (
@@ -154,3 +156,8 @@ def test_the_index_names_refused_files_and_never_quotes_them(tmp_path, seeds, ou
         "p.txt": messages.SKIP_OUTSIDE.format(target=outside.resolve()),
     }
     assert not any("payroll" in p.text.lower() for p in engine.data.passages)
+
+
+@given(st.lists(st.sampled_from(["a", ".", "txt", "TXT", "md", "htm", "html", "x", "é", " "]), max_size=8).map("".join))
+def test_an_article_name_is_what_splitext_says(name):
+    assert is_article_name(name) == (os.path.splitext(name)[1].lower() in SUFFIXES)

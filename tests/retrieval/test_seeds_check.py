@@ -47,6 +47,7 @@ def no_listing(monkeypatch):
         raise AssertionError("every seed file was listed")
 
     monkeypatch.setattr(indexing, "list_seed_files", refuse)
+    monkeypatch.setattr(indexing, "seeds_match", refuse)
 
 
 def test_an_unchanged_archive_is_fresh_without_listing_its_files(archive, embedder, monkeypatch):
@@ -101,8 +102,8 @@ def test_an_index_without_folders_lists_every_file(archive, embedder, monkeypatc
     assert not loading.folders_unchanged(root / "seeds", {})  # nothing recorded: never trusted
     assert not loading.folders_unchanged(root / "seeds", {**recorded, "gone/": 1})
     listed = []
-    real = indexing.list_seed_files
-    monkeypatch.setattr(indexing, "list_seed_files", lambda *a, **k: listed.append(1) or real(*a, **k))
+    real = indexing.seeds_match  # the files check: every file listed and stat-ed
+    monkeypatch.setattr(indexing, "seeds_match", lambda *a, **k: listed.append(1) or real(*a, **k))
     monkeypatch.setattr(indexing, "folders_unchanged", lambda *a: False)
     Engine.open(settings, embedder=embedder)
     assert listed

@@ -105,27 +105,43 @@ def test_a_recorded_stat_never_bypasses_the_size_limit_or_the_link_rules(corpus,
     assert linked.skipped.startswith(messages.SKIP_OUTSIDE.split("{")[0]) and not linked.known
 
 
-def test_the_files_check_sees_what_listing_every_file_sees(corpus, settle_now, tmp_path_factory):
-    """stats_unchanged is list_seed_files's verdict on unchanged stats, without a SeedFile a file."""
+def test_the_files_check_sees_what_listing_every_file_sees(corpus, settle_now, tmp_path_factory, monkeypatch):
+    """seeds_match is comparing list_seed_files(known=...) with the index, without a SeedFile a file."""
     seeds = corpus / "seeds"
     write(corpus, "ferry.txt", FERRY)
     (seeds / "id").mkdir()
     write(corpus, "id/kopi.txt", KOPI)
-    recorded = {s.source: list(s.stat) for s in list_seed_files(seeds)}
-    assert set(recorded) == {"ferry.txt", "id/kopi.txt"} and all(recorded.values())
-    assert loading.stats_unchanged(seeds, recorded)
-    assert not loading.stats_unchanged(seeds, {})
-    assert not loading.stats_unchanged(seeds, recorded, max_bytes=50)  # now over the size limit
-    assert not loading.stats_unchanged(seeds, {"ferry.txt": recorded["ferry.txt"]})  # a file not recorded
-    assert not loading.stats_unchanged(seeds, {**recorded, "gone.txt": recorded["ferry.txt"]})
+    listed = list_seed_files(seeds)
+    digests, stats = {s.source: s.digest for s in listed}, {s.source: list(s.stat) for s in listed}
+
+    def match(digests=digests, stats=stats, **kwargs) -> bool:
+        agrees = {s.source: s.digest for s in list_seed_files(seeds, known=known(stats, digests), **kwargs)} == digests
+        read.clear()  # from here, the files seeds_match reads
+        assert loading.seeds_match(seeds, digests, stats, **kwargs) == agrees
+        return agrees
+
+    def known(stats, digests):
+        return {source: (stat, digests[source]) for source, stat in stats.items() if source in digests}
+
+    read: list = []
+    monkeypatch.setattr(loading, "_read_seed", lambda *a, real=loading._read_seed: read.append(a[1]) or real(*a))
+    assert match() and read == []  # every stat recorded: nothing read
+    assert match(stats={"ferry.txt": stats["ferry.txt"]}) and read == ["id/kopi.txt"]  # no stat: read, same digest
+    assert not match(digests={})
+    assert not match(max_bytes=50)  # now over the size limit: skipped
+    assert not match(digests={"ferry.txt": digests["ferry.txt"]})  # a file the index does not have
+    assert not match(digests={**digests, "gone.txt": digests["ferry.txt"]})
     write(corpus, "id/kopi.txt", KOPI.replace("tiga", "lima"))  # same size, same inode, rewritten
-    assert not loading.stats_unchanged(seeds, recorded)
-    recorded = {s.source: list(s.stat) for s in list_seed_files(seeds)}
+    assert not match()
+    write(corpus, "id/kopi.txt", KOPI)  # the same bytes again: a new stat, read, the same digest
+    assert match()
     outside = tmp_path_factory.mktemp("outside") / "ferry.txt"
     outside.write_text(FERRY, encoding="utf-8")
     (seeds / "ferry.txt").unlink()
-    os.symlink(outside, seeds / "ferry.txt")  # a link: only the full listing's rules decide
-    assert not loading.stats_unchanged(seeds, recorded)
+    os.symlink(outside, seeds / "ferry.txt")  # a link out of the folder: skipped by the listing's rules
+    assert not match()
+    skipped = {s.source: s.digest for s in list_seed_files(seeds)}
+    assert match(digests=skipped)  # and unchanged once the index has it skipped
 
 
 def test_a_cold_start_on_unchanged_seeds_reads_the_manifest_once_and_no_file(corpus, embedder, settle_now, monkeypatch):
