@@ -46,10 +46,10 @@ and loads it (see `Engine.maybe_reload`).
 An update costs what changed (`Rows`, `write_rows`, `next_dense`, `publish`): the passages it
 keeps are copied as bytes (passages.jsonl lines, span arrays, articles.jsonl lines), never
 parsed; vectors are copied file to file by the kernel, and when every passage is kept (only
-additions) the vector files and passages.jsonl are not copied at all: the new generation
-hard-links the base's passages.npy, sentences.npy and passages.jsonl and appends its rows.
+additions) the vector files, passages.jsonl and articles.jsonl are not copied at all: the new
+generation hard-links the base's files and appends its rows.
 Several generations then share one file, each reading the rows its own passages count
-(`read_vectors`, and passages.offsets.npy: what follows belongs to later generations); the
+(`read_vectors`, and the .offsets.npy arrays: what follows belongs to later generations); the
 .npy header is rewritten, same length, to count every row, so numpy reads the newest
 generation's file as it is. A file holding more rows than its generation
 (a writer that died after appending) is copied instead of shared. The IVF lists are copied
