@@ -55,6 +55,7 @@ from bot.retrieval.store import (
     Archived,
     IndexData,
     MappedArticles,
+    MappedPassages,
     Rows,
     generation_of,
     load_index,
@@ -376,6 +377,9 @@ def kept_rows(base: IndexData | None, keep: frozenset[str]) -> np.ndarray:
     """The base's passages that belong to unchanged files, in index order (their rows, increasing)."""
     if base is None:
         return np.zeros(0, dtype=np.int64)
+    if isinstance(base.passages, MappedPassages):  # by article, not by passage: 120k lookups for 1M passages
+        kept = np.fromiter((name in keep for name in base.passages._names), dtype=bool, count=len(base.passages._names))
+        return np.flatnonzero(kept[np.asarray(base.passages._source_ids)])
     sources = passage_sources(base.passages)
     return np.flatnonzero(np.fromiter((s in keep for s in sources), dtype=bool, count=len(sources)))
 
