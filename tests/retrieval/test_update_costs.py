@@ -199,9 +199,11 @@ def test_an_update_returns_what_it_built_without_loading_it(corpus, embedder, mo
         raise AssertionError("the update loaded an index")
 
     monkeypatch.setattr(indexing, "load_index", no_load)
+    parsed = counting(monkeypatch, store, "_read_manifest_at")
     data, report = update_index(config(corpus), embedder, data)
     assert report.added == ("kopi.txt",)
     assert {p.source for p in data.passages} == {"ferry.txt", "kopi.txt"}
+    assert parsed == []  # the generation in memory is the current one: one readlink says so
 
 
 def test_what_an_update_returns_is_what_a_load_reads(corpus, embedder):
