@@ -15,7 +15,8 @@ tell apart is a question whose answer is of the right kind but about something e
 
 - a name or figure of the question that the archive never mentions (in any article, in
   any form) cannot be answered from it. Names and figures keep their form across
-  languages, ordinary words do not, so only they are required;
+  languages, ordinary words do not, so only they are required; the names of countries and
+  regions do not either, so one is known when the archive has it in any language (places.py);
 - a figure of the question ("in 2024", "Llama 3") must be in the passage that answers:
   a passage about another year or model does not;
 - a question asking who, where, when, how many or how much is answered by a sentence
@@ -35,7 +36,7 @@ import bisect
 import re
 from dataclasses import dataclass
 
-from bot.retrieval import calibration, lexical, questions
+from bot.retrieval import calibration, lexical, places, questions
 from bot.retrieval.questions import Question
 from bot.retrieval.search import Result
 from bot.retrieval.store import IndexData
@@ -135,10 +136,19 @@ def _figures(text: str) -> tuple[str, ...]:
 
 
 def unknown_terms(question: Question, data: IndexData) -> tuple[str, ...]:
-    """Salient terms no article mentions, even as another form of the word (Swedish ~ Sweden)."""
-    return tuple(
-        t for t in salient_terms(question) if not all(knows(data.word_lists, tok) for tok in lexical.tokens(t))
-    )
+    """Salient terms no article mentions, even as another form of the word (Swedish ~ Sweden) or, in
+    the name of a country or region, under its name in another language (places.py)."""
+
+    def known(text: str) -> bool:
+        return all(knows(data.word_lists, tok) for tok in lexical.tokens(text))
+
+    unknown = [t for t in salient_terms(question) if not known(t)]
+    if unknown:  # "Sudeste Asiático" in a question, "Southeast Asia" in the articles
+        text = " ".join((question.text, *question.context))
+        named = [found for found, names in places.places(text) if any(lexical.tokens(n) and known(n) for n in names)]
+        words = {w.casefold() for found in named for w in found.split()}
+        unknown = [t for t in unknown if t.casefold() not in words]
+    return tuple(unknown)
 
 
 def missing_figures(question: Question, passage: str) -> tuple[str, ...]:

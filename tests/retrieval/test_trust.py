@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.retrieval import questions, trust
+from bot.retrieval import places, questions, trust
 from bot.retrieval.config import RetrievalConfig
 from bot.retrieval.engine import Engine
 from bot.retrieval.search import search
@@ -143,6 +143,35 @@ def test_names_known_in_another_form_are_not_unknown(archive):
     assert trust.unknown_terms(questions.analyze("Did a Swedish firm build the batteries?"), data) == ()
     assert trust.unknown_terms(questions.analyze("Did a Finnish firm build the batteries?"), data) == ("Finnish",)
     assert trust.unknown_terms(questions.analyze("Kapan Harbor Kite membeli feri dari Oslo?"), data) == ("Oslo",)
+
+
+def test_a_country_named_in_another_language_is_known_in_the_articles_language(archive):
+    """The articles say "Sweden"; a Spanish question says "Suecia", which no form of the word matches."""
+    data = archive.data
+    assert trust.unknown_terms(questions.analyze("¿Las baterías de Harbor Kite se fabricaron en Suecia?"), data) == ()
+    assert trust.unknown_terms(questions.analyze("¿Las baterías se fabricaron en Finlandia?"), data) == ("Finlandia",)
+    assert trust.unknown_terms(questions.analyze("Apakah Harbor Kite berlayar ke Islandia?"), data) == ("Islandia",)
+    assert (
+        "never mentions"
+        not in archive.explain("¿Dónde se fabricaron las baterías de Harbor Kite, en Suecia?").verdict.why
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "place", "also"),
+    [
+        ("¿Cuánto cuesta la eólica marina en el Sudeste Asiático?", "Sudeste Asiático", "Southeast Asia"),
+        ("Berapa investasi Meta di Amerika Serikat?", "Amerika Serikat", "United States"),
+        ("Wie viel kostet ein Windpark in Südostasien?", "Südostasien", "Asia Tenggara"),
+        ("What did the port of Bergen in Norway buy?", "Norway", "Norwegia"),
+    ],
+)
+def test_a_place_is_found_with_its_names_in_other_languages(text, place, also):
+    assert [(found, also in names) for found, names in places.places(text)] == [(place, True)]
+
+
+def test_only_whole_words_name_a_place():
+    assert places.places("Perusahaan itu membangun pabrik; Omani? no, Chadwick and Perugia.") == []
 
 
 # --- the rules' reading of a question and a sentence, without the model -------------------------
