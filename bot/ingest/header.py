@@ -16,7 +16,7 @@ Every key is optional. `title` is the headline; `url` the article's link (http o
 (`2025-10-02T14:30:00+07:00`); `lang` an ISO 639-1 code (`en`, `id`). Other keys are ignored.
 A value that cannot be used (a link that is not http(s), a date that is not a date) is dropped
 and reported, never fatal. A file that does not start with such a header is read exactly as
-before: all of it is the article.
+before: all of it is the article. Under a header, Windows line ends (CRLF) are read as "\n".
 """
 
 from __future__ import annotations
