@@ -25,7 +25,7 @@ from bot.retrieval.config import RetrievalConfig
 from bot.retrieval.embedding import Embedder, load_embedder
 from bot.retrieval.indexing import files_unchanged, seeds_unchanged, update_index
 from bot.retrieval.search import Result, SearchParams, search
-from bot.retrieval.store import CURRENT, FORMAT_VERSION, IndexData, generation_of, load_index, read_manifest
+from bot.retrieval.store import FORMAT_VERSION, IndexData, generation_of, load_current, load_index
 
 log = logging.getLogger(__name__)
 
@@ -109,18 +109,8 @@ class Engine:
 
     def _newest_on_disk(self) -> IndexData | None:
         """The index in memory, or the one on disk if another process replaced it; None if unreadable."""
-        data = self._data
         try:
-            if data is None:
-                return load_index(self.config.index_dir)
-            if data.generation not in ("", CURRENT) and generation_of(self.config.index_dir) == data.generation:
-                return data  # one readlink: the manifest is not read twice
-            manifest = read_manifest(self.config.index_dir)
-            if manifest is None:
-                return None
-            if manifest.get("built_at") == data.manifest.get("built_at"):
-                return data
-            return load_index(self.config.index_dir)
+            return load_current(self.config.index_dir, self._data)
         except IndexCorrupt:
             return None  # the update names the damage, under the write lock
 

@@ -49,7 +49,6 @@ from bot.retrieval.embedding import Embedder
 from bot.retrieval.loading import SeedFile, folders_unchanged, list_seed_files, parse_article, seeds_match
 from bot.retrieval.store import (
     BASELINE_FILE,
-    CURRENT,
     FORMAT_VERSION,
     UPGRADABLE_FORMATS,
     Archived,
@@ -57,8 +56,7 @@ from bot.retrieval.store import (
     MappedArticles,
     MappedPassages,
     Rows,
-    generation_of,
-    load_index,
+    load_current,
     next_dense,
     open_written,
     passage_sources,
@@ -271,23 +269,10 @@ def _report(
 def _read_on_disk(index_dir: Path, current: IndexData | None = None) -> tuple[IndexData | None, str]:
     """The index on disk (`current` itself when it is that generation), or None and what is wrong with it."""
     try:
-        if current is None:
-            return load_index(index_dir), ""
-        if current.generation not in ("", CURRENT) and generation_of(index_dir) == current.generation:
-            return current, ""  # one readlink: the manifest is not read twice
-        manifest = read_manifest(index_dir)
-        if manifest is None:
-            return None, ""
-        if _same_build(current.manifest, manifest):
-            return current, ""
-        return load_index(index_dir), ""
+        return load_current(index_dir, current), ""
     except IndexCorrupt as exc:
         log.warning(messages.INDEX_DAMAGED.format(path=index_dir, detail=exc))
         return None, str(exc)
-
-
-def _same_build(a: dict, b: dict) -> bool:
-    return bool(a.get("built_at")) and all(a.get(k) == b.get(k) for k in ("built_at", "passages", "model"))
 
 
 def _reusable(
@@ -377,9 +362,8 @@ def kept_rows(base: IndexData | None, keep: frozenset[str]) -> np.ndarray:
     """The base's passages that belong to unchanged files, in index order (their rows, increasing)."""
     if base is None:
         return np.zeros(0, dtype=np.int64)
-    if isinstance(base.passages, MappedPassages):  # by article, not by passage: 120k lookups for 1M passages
-        kept = np.fromiter((name in keep for name in base.passages._names), dtype=bool, count=len(base.passages._names))
-        return np.flatnonzero(kept[np.asarray(base.passages._source_ids)])
+    if isinstance(base.passages, MappedPassages):
+        return base.passages.rows_of(keep)
     sources = passage_sources(base.passages)
     return np.flatnonzero(np.fromiter((s in keep for s in sources), dtype=bool, count=len(sources)))
 

@@ -300,8 +300,8 @@ def seeds_match(
             st = entry.stat(follow_symlinks=False)
         except OSError:
             st = None
-        key = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino] if st is not None else None
-        if want is not None and key == list(want) and stat.S_ISREG(st.st_mode) and st.st_size <= limit:
+        recorded = want is not None and st is not None and _key(st) == tuple(want)
+        if recorded and stat.S_ISREG(st.st_mode) and st.st_size <= limit:
             continue
         if _listed(path, source, root, limit, None, entry).digest != digests[source]:
             return False
@@ -330,6 +330,11 @@ def folders_unchanged(seeds_dir: Path, recorded: Mapping[str, int]) -> bool:
     return True
 
 
+def _key(st: os.stat_result) -> tuple[int, ...]:
+    """What the index records of a file's stat: a write changes one of them."""
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
 def _listed(
     path: str, source: str, root: Path, limit: int, known: tuple[Sequence[int], str] | None, entry=None
 ) -> SeedFile:
@@ -339,7 +344,7 @@ def _listed(
         st = None
     if st is None or not stat.S_ISREG(st.st_mode):  # links, folders, pipes: every rule of _read_seed applies
         return _read_seed(Path(path), source, root, limit)
-    key = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+    key = _key(st)
     if known is not None and tuple(known[0]) == key and st.st_size <= limit:
         return SeedFile(source, stat=key, known=known[1])
     seed = _read_seed(Path(path), source, root, limit)

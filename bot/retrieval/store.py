@@ -70,7 +70,7 @@ import shutil
 import time
 import uuid
 from array import array
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Container, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from itertools import chain
@@ -179,6 +179,11 @@ class MappedPassages(_ReadOnlySequence):
     def sources(self) -> tuple[str, ...]:
         """Every passage's article, without parsing a passage."""
         return tuple(map(self._names.__getitem__, self._source_ids.tolist()))
+
+    def rows_of(self, sources: Container[str]) -> np.ndarray:
+        """The rows of the passages of these articles, increasing: a lookup per article, not per passage."""
+        of = np.fromiter((name in sources for name in self._names), dtype=bool, count=len(self._names))
+        return np.flatnonzero(of[np.asarray(self._source_ids)])
 
 
 class MappedSpans(_ReadOnlySequence):
@@ -1125,6 +1130,25 @@ def read_manifest(index_dir: Path) -> dict | None:
     """The current manifest, None if there is no index; IndexCorrupt if it cannot be read."""
     gen = _current_generation(index_dir)
     return None if gen is None else _read_manifest_at(gen)
+
+
+def load_current(index_dir: Path, held: IndexData | None = None) -> IndexData | None:
+    """The current generation: `held` itself while it still is, else loaded; None if there is no index.
+
+    `held` is known current by one readlink (the manifest is not read again), or, for a copied
+    `current` folder whose name says nothing, by its manifest. IndexCorrupt if it cannot be read.
+    """
+    if held is None:
+        return load_index(index_dir)
+    if held.generation not in ("", CURRENT) and generation_of(index_dir) == held.generation:
+        return held
+    manifest = read_manifest(index_dir)
+    if manifest is None:
+        return None
+    same = bool(held.manifest.get("built_at")) and all(
+        held.manifest.get(k) == manifest.get(k) for k in ("built_at", "passages", "model")
+    )
+    return held if same else load_index(index_dir)
 
 
 def load_index(index_dir: Path) -> IndexData | None:

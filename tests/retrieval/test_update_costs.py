@@ -198,7 +198,7 @@ def test_an_update_returns_what_it_built_without_loading_it(corpus, embedder, mo
     def no_load(*_):
         raise AssertionError("the update loaded an index")
 
-    monkeypatch.setattr(indexing, "load_index", no_load)
+    monkeypatch.setattr(store, "load_index", no_load)
     parsed = counting(monkeypatch, store, "_read_manifest_at")
     data, report = update_index(config(corpus), embedder, data)
     assert report.added == ("kopi.txt",)
