@@ -199,6 +199,7 @@ class Engine:
     def _find(self, data: IndexData, asked: questions.Question) -> Found:
         text = asked.searched
         result = search(data, self.embedder.query(text), text, self.config.top_k, self.params, asked)
+        result = trust.role_first(asked, result, data)
         return Found(asked, result, trust.judge(asked, result, data, self.min_relevance), data)
 
 

@@ -48,6 +48,12 @@ _EN_WORDS = frozenset(
     "what who whom whose when where why how which is are was were do does did the a an of to in for on with "
     "and or by will would can could has have had it its this that there".split()
 )
+# Question words of Spanish, which the bot reads though it does not answer in it: "¿Cuánto...?"
+# opens a question, it names nothing.
+_ES_QUESTION_WORDS = frozenset(
+    "qué que quién quiénes cuándo dónde adónde cuánto cuánta cuántos cuántas cuál cuáles cómo por".split()
+)
+_QUESTION_WORDS = _EN_WORDS | _ID_WORDS | _ES_QUESTION_WORDS | {"berapa", "how"}
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 # A name: a word with a capital after its first letter (OpenAI, iPhone) or any capitalised
 # word that is not the question's first word; an acronym (GPU, CTO) counts too.
@@ -101,7 +107,7 @@ def names(text: str) -> tuple[str, ...]:
     for m in _NAME.finditer(text):
         word = _POSSESSIVE.sub("", m.group(0))
         first = m.start() == len(text) - len(text.lstrip(" ¿¡\"'“"))
-        if first and word[1:].islower() and word.casefold() in (_EN_WORDS | _ID_WORDS | {"berapa", "how"}):
+        if first and word[1:].islower() and word.casefold() in _QUESTION_WORDS:
             continue  # "Who", "Siapa", "Berapa": a question word, not a name
         if len(word) > 1 or word.isupper():
             found.append(word)
@@ -529,6 +535,14 @@ def answer_spans(sentence: str, question: Question, context: str = "") -> list[S
         ]
 
     named = found({*question.names, *question.numbers})  # as written: "Wind" the name, not "the wind"
+    # the relation asked, in the words that state it in any language: "co-founder Sam McCandlish"
+    # answers "Who founded Anthropic?", though "founded" is not in the sentence; for a role, the
+    # name beside it answers before any other ("chief executive Budi Santoso", not the chairwoman)
+    stated = [
+        (m.span(), r in ROLES) for r in relations(question) for m in re.finditer(RELATIONS[r], sentence, re.IGNORECASE)
+    ]
+    named += [at for at, _ in stated]
+    roles = [at for at, role in stated if role]
     anchors = named + found(question.terms, re.IGNORECASE)
 
     def distance(s: Span, near=anchors) -> int:
@@ -563,10 +577,19 @@ def answer_spans(sentence: str, question: Question, context: str = "") -> list[S
             return 0.35
         return 0.35 if not named and distance(s) <= _NEAR else 0.2 if distance(s) <= _NEAR else 0.0
 
-    ranked = sorted(spans, key=lambda s: (preference(s), -clause_words(s), distance(s), s.start))
+    def beside_role(s: Span) -> bool:
+        """Right after the role ("chief executive Budi Santoso"), or before it as its holder ("Budi Santoso, CEO")."""
+        return any(
+            (s.start >= b and re.fullmatch(r"[\s,:]*", sentence[b : s.start]))
+            or (s.end <= a and re.fullmatch(_BEFORE_ROLE, sentence[s.end : a], re.IGNORECASE))
+            for a, b in roles
+        )
+
+    ranked = sorted(spans, key=lambda s: (preference(s), not beside_role(s), -clause_words(s), distance(s), s.start))
     return [replace(s, fit=0.25 + 0.4 * (preference(s) == 0) + near(s)) for s in ranked]
 
 
+_BEFORE_ROLE = r"\s*,?\s*(?:(?:the|its|their|a|sang|selaku|sebagai|as|como|el|la|su)\s+)?"
 _CLAUSE_BREAK = re.compile(r"[;:—–]|,\s|\s(?:and|but|while|whereas|dan|tetapi|namun|sedangkan|y|pero|mientras)\s")
 
 
@@ -640,6 +663,7 @@ RELATIONS: dict[str, str] = {
     "cfo": r"\bCFO\b|chief financial officer|finance director|direktur keuangan|director financier[oa]",
     "founder": r"\bfound(?:ed|er|ers|ing)\b|co-?founder|pendiri|didirikan|mendirikan|fundador|fund[oó]\b|fundad[oa]",
     "minister": r"\bminist(?:ers?|ro|ra)\b|\bmenteri\b",
+    "president": r"\bpresident(?:e|a)?\b|\bpresiden\b",
     "captain": r"\bcaptain|kapten|capit[aá]n",
     "revenue": r"\brevenues?\b|\bsales\b|turnover|pendapatan|penjualan|\bingresos\b|\bventas\b",
     "profit": r"\bprofits?\b|net income|\bearnings\b|\blaba\b|beneficio|ganancia",
@@ -667,7 +691,7 @@ _ASKED_AS: dict[str, str] = {
 }
 # Relations that are a role one entity holds in another: stated for the wrong one when the
 # role word sits beside another name ("CEO OpenAI Sam Altman", "Stripe CTO", "CEO of Stripe").
-ROLES = frozenset({"ceo", "cto", "cfo", "founder", "minister", "captain"})
+ROLES = frozenset({"ceo", "cto", "cfo", "founder", "minister", "president", "captain"})
 _WHY = re.compile(r"^\W*(?:why|mengapa|kenapa|por ?qu[eé])\b", re.IGNORECASE)
 # Words between a role and the name it belongs to that are not names themselves.
 _ROLE_FILLERS = frozenset("former mantan ex new baru then kini now".split())
@@ -712,6 +736,16 @@ def role_holder(sentence: str, start: int, end: int) -> str | None:
     run = re.match(rf"(?:\s+[^\W\d_]*[{UPPER}][\w'’&.-]*)+", sentence[end:])
     words = run.group().split() if run else []
     return words[0] if len(words) >= 3 else None  # "CEO OpenAI Sam Altman": the first of three names
+
+
+def role_tied(question: Question, relation: str, sentence: str) -> bool:
+    """Whether the sentence ties the role to one of the question's names ("Presiden OpenAI Greg Brockman",
+    "OpenAI's president"), not merely names both."""
+    words = {w.casefold() for n in entity(question) for w in n.split()}
+    return any(
+        (h := role_holder(sentence, m.start(), m.end())) is not None and h.casefold() in words
+        for m in re.finditer(RELATIONS[relation], sentence, re.IGNORECASE)
+    )
 
 
 def role_is_about(question: Question, relation: str, sentence: str, passage: str) -> bool | None:

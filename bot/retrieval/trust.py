@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.retrieval import calibration, lexical, places, questions
 from bot.retrieval.questions import Question
@@ -83,6 +83,33 @@ def judge(question: Question, result: Result, data: IndexData, threshold: float)
         score += ANSWER_BONUS
     covered = score >= threshold
     return Verdict(covered, score, threshold, why or ("" if covered else "low similarity"))
+
+
+def role_first(question: Question, result: Result, data: IndexData) -> Result:
+    """The hits with, first, the one whose highlight ties the role asked to the question's entity, when the
+    first hit ties it to another ("Who is the president of OpenAI?": "President Daniela Amodei" in a passage
+    about Anthropic, "Presiden OpenAI Greg Brockman" second). Only among the hits shown, and only for that
+    rule, and only for a hit that ties the role to the entity in so many words ("Presiden OpenAI", "OpenAI's
+    president"): a first hit that merely lacks the answer keeps its place, and the judge may decline on it."""
+    hits = result.hits
+    if len(hits) < 2 or not _gives_role_of_another(question, hits[0], data):
+        return result
+    for j, hit in enumerate(hits[1:], start=1):
+        passage = data.passages[hit.index].text
+        sentence = passage[slice(*hit.highlight)]
+        if all(questions.role_tied(question, r, sentence) for r in _roles(question)) and not _rule(question, hit, data):
+            return replace(result, hits=(hit, *hits[:j], *hits[j + 1 :]))
+    return result
+
+
+def _roles(question: Question) -> tuple[str, ...]:
+    return tuple(r for r in questions.relations(question) if r in questions.ROLES)
+
+
+def _gives_role_of_another(question: Question, hit, data: IndexData) -> bool:
+    passage = data.passages[hit.index].text
+    sentence = passage[slice(*hit.highlight)]
+    return any(questions.role_is_about(question, r, sentence, passage) is False for r in _roles(question))
 
 
 def plain_answer(question: Question, passage: str, highlight: tuple[int, int]) -> bool:

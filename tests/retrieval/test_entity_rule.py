@@ -142,3 +142,18 @@ def test_a_role_standing_alone_beside_another_companys_is_not_the_entity_the_sen
     assert reason("Who is Harbor Line's CTO?", sentence, passage)
     assert reason("Siapa CTO Harbor Line?", sentence, passage)
     assert reason("Who is Lumen Rail's CTO?", sentence, passage) == ""
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "tied"),
+    [
+        ("Who is the president of Lumen Rail?", "Presiden Lumen Rail Budi Santoso berbicara.", True),
+        ("Who is the president of Lumen Rail?", "Lumen Rail's president, Budi Santoso, spoke.", True),
+        ("Siapa presiden Lumen Rail?", "She met the president of Lumen Rail on Monday.", True),
+        ("Who is the president of Lumen Rail?", "President Ana Silva said Lumen Rail would follow.", False),
+        ("Who is the president of Lumen Rail?", "Presiden Orbit Bus Ana Silva menyindir Lumen Rail.", False),
+    ],
+)
+def test_a_role_is_tied_to_the_entity_only_by_a_name_beside_it(question, sentence, tied):
+    """Naming both is not enough to move a passage first (trust.role_first): the role must sit beside the name."""
+    assert questions.role_tied(questions.analyze(question), "president", sentence) is tied

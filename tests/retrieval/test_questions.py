@@ -55,6 +55,10 @@ def test_names_keep_brands_and_acronyms_and_drop_question_words():
     assert names("Does eBay sell the iPhone in Oslo?") == ("eBay", "iPhone", "Oslo")
     assert names("how many GPUs does Meta buy?") == ("GPUs", "Meta")
     assert names("Meta bought what?") == ("Meta",)  # a name as the first word stays
+    # Spanish question words open a question as "Who" does: they name nothing
+    assert names("¿Cuánto costó el puerto de Ferrol?") == ("Ferrol",)
+    assert names("¿Quién dirige Volcano Robotics?") == ("Volcano", "Robotics")
+    assert names("Cuándo abrió Nordvik su fábrica?") == ("Nordvik",)
 
 
 def test_analyze_collects_figures_and_terms():
@@ -156,6 +160,34 @@ def test_the_answer_nearest_to_the_question_words_wins():
     assert answer_span(sentence, analyze("How many GPUs will Meta deploy?")).text == "1,3 juta GPU"
     sentence = "La empresa, que facturó 300 millones de euros, creará 2.500 empleos en Ferrol."
     assert answer_span(sentence, analyze("¿Cuántos empleos creará la empresa?")).text == "2.500 empleos"
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [
+        (
+            "Who founded Orbit Bus?",
+            "Orbit Bus hired former Lumen Rail CTO Hana Pratiwi to replace co-founder Budi Santoso, who becomes chief architect.",
+        ),
+        (
+            "Siapa pendiri Orbit Bus?",
+            "Orbit Bus mengangkat Hana Pratiwi sebagai CTO baru menggantikan pendiri Budi Santoso yang kini menjadi arsitek.",
+        ),
+        ("¿Quién fundó Orbit Bus?", "Orbit Bus nombró a Hana Pratiwi para sustituir al fundador Budi Santoso."),
+        (
+            "Who is the chief executive of Orbit Bus?",
+            "Orbit Bus named Hana Pratiwi chairwoman, and chief executive Budi Santoso stays.",
+        ),
+        (
+            "Siapa CEO Orbit Bus?",
+            "Hana Pratiwi memimpin komisaris Orbit Bus, sedangkan Budi Santoso selaku CEO mengurus operasi.",
+        ),
+    ],
+)
+def test_the_name_beside_the_role_asked_answers(question, sentence):
+    """The relation asked is where the sentence states it, in its own words: "co-founder", "pendiri",
+    "fundador" for "founded". Nearest to the company's name is the other person."""
+    assert answer_span(sentence, analyze(question)).text == "Budi Santoso"
 
 
 def test_lists_of_names_are_one_answer_and_openers_are_no_names():

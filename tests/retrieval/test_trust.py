@@ -3,6 +3,8 @@ Indonesian; not the seeds), with the real model and a real index."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.retrieval import places, questions, trust
@@ -236,3 +238,52 @@ def test_a_plain_answer_raises_the_score_by_the_bonus_and_nothing_else(archive, 
     without = [verdict(archive, q).score for q in (plain, vague)]
     assert with_bonus[0] - without[0] == pytest.approx(0.005)
     assert with_bonus[1] == without[1]
+
+
+PRESIDENTS = {
+    "orbit_en.txt": (
+        "Orbit Bus adds night routes\n\n"
+        "Orbit Bus will run night buses between the airport and the old town from May. "
+        "President Ana Silva said the routes would pay for themselves within two years.\n"
+    ),
+    "lumen_id.txt": (
+        "Lumen Rail menambah kereta malam\n\n"
+        "Presiden Lumen Rail Budi Santoso mengatakan kereta malam akan berjalan setiap akhir pekan mulai Juni.\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def presidents(tmp_path_factory, embedder) -> Engine:
+    root = tmp_path_factory.mktemp("presidents")
+    write_archive(root, PRESIDENTS)
+    return Engine.open(make_settings(root), embedder=embedder)
+
+
+def _first_from(engine: Engine, question: str, source: str):
+    """The search's hits for `question`, the first one from `source` moved first."""
+    result = search(engine.data, engine.embedder.query(question), question, engine.config.top_k)
+    hits = sorted(result.hits, key=lambda h: engine.data.passages[h.index].source != source)
+    return replace(result, hits=tuple(hits))
+
+
+@pytest.mark.parametrize("question", ["Who is the president of Lumen Rail?", "Siapa presiden Lumen Rail?"])
+def test_a_role_given_for_another_gives_way_to_the_hit_that_ties_it_to_the_entity(presidents, question):
+    """First, a passage whose president is Orbit Bus's; second, one that says "Presiden Lumen Rail"."""
+    asked = questions.analyze(question)
+    wrong_first = _first_from(presidents, question, "orbit_en.txt")
+    assert "of another" in trust.judge(asked, wrong_first, presidents.data, presidents.min_relevance).why
+    moved = trust.role_first(asked, wrong_first, presidents.data)
+    assert presidents.data.passages[moved.hits[0].index].source == "lumen_id.txt"
+    assert set(moved.hits) == set(wrong_first.hits)
+    answer = presidents.ask(question)
+    assert answer.answered and answer.short == "Budi Santoso"
+
+
+def test_a_role_tied_to_no_name_of_the_question_moves_nothing(presidents):
+    """Neither passage ties the presidency to Harbor Kite: the first stays, and the judge declines on it."""
+    question = "Who is the president of Harbor Kite?"
+    asked = questions.analyze(question)
+    first = _first_from(presidents, question, "orbit_en.txt")
+    assert trust.role_first(asked, first, presidents.data) is first
+    assert not presidents.ask(question).answered
