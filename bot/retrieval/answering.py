@@ -48,10 +48,12 @@ def _answer(data: IndexData, hit: Hit, question: Question) -> questions.Span | N
 
 
 def _names_subject(question: Question, data: IndexData, hit: Hit) -> bool:
-    """The highlight names what the question names (when it names anything): an answer about
-    the same thing, not the same kind of answer about something else."""
-    text = data.passages[hit.index].text[slice(*hit.highlight)].casefold()
-    return not question.names or any(n.casefold() in text for n in question.names)
+    """The highlight, or the title of its article, names what the question names (when it names
+    anything): an answer about the same thing, not the same kind of answer about something else."""
+    p = data.passages[hit.index]
+    return questions.mentions_subject(question, p.text[slice(*hit.highlight)]) or questions.mentions_subject(
+        question, p.title
+    )
 
 
 def compose(question: Question, result: Result, data: IndexData) -> Composition:

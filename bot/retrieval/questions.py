@@ -738,6 +738,25 @@ def role_holder(sentence: str, start: int, end: int) -> str | None:
     return words[0] if len(words) >= 3 else None  # "CEO OpenAI Sam Altman": the first of three names
 
 
+def _runs(text: str) -> list[set[str]]:
+    """The words of each name in `text`, without titles and words capitalised to open a sentence ("As Patil")."""
+    runs = ({_POSSESSIVE.sub("", w).casefold() for w in m.group().split()} for m in re.finditer(_NAME_RUN, text))
+    return [run for run in ({w for w in run if w not in _OPENERS and w not in _TITLES} for run in runs) if run]
+
+
+def mentions_subject(question: Question, text: str) -> bool:
+    """Whether `text` names what the question asks about (when it names anything): one of its names
+    whole, inside a longer name, or by a part standing alone ("McCandlish" for "Sam McCandlish",
+    "Halvorsen" for "Halvorsen Wind"), never a name that only shares a word with it ("Sam Altman",
+    "Zatoka Wind"). Job titles and relation words (CEO, CFO) are not what it asks about."""
+    own = {w.casefold() for n in entity(question) for w in n.split()}
+    if not own:
+        return True
+    asked = [run & own for run in _runs(question.text)]
+    asked = [run for run in asked if run]
+    return any(run <= q or q <= run for q in asked for run in _runs(text))
+
+
 def role_tied(question: Question, relation: str, sentence: str) -> bool:
     """Whether the sentence ties the role to one of the question's names ("Presiden OpenAI Greg Brockman",
     "OpenAI's president"), not merely names both."""

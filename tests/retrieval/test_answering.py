@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.retrieval.answering import compose
+from bot.retrieval.answering import FOLLOWER_RELEVANCE, compose
 from bot.retrieval.engine import Engine
 from bot.retrieval.questions import analyze
 from bot.retrieval.search import SearchParams, search
@@ -105,3 +105,36 @@ def test_two_sources_with_two_different_figures_are_both_shown(tiny, embedder):
 def test_no_short_answer_for_questions_without_one(tiny, embedder):
     _, composed = answer(tiny, embedder, "Why is the Bergen wind farm being reviewed?")
     assert composed.short is None and composed.citations
+
+
+CHIEFS = {
+    "nordvik_en.txt": (
+        "Nordvik Power Names A New Chief Executive\n\n"
+        "Nordvik Power named Sigrid Haugen chief executive on Monday. She joins from a shipping company in Oslo "
+        "and starts in April.\n"
+    ),
+    "sorvik_id.txt": (
+        "Sørvik Power Bangun Ladang Angin di Stavanger\n\n"
+        "Direktur utama Sørvik Power, Lars Berg, mengatakan perusahaan akan membangun ladang angin di Stavanger "
+        "tahun depan.\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def chiefs(tmp_path_factory, embedder):
+    tmp = tmp_path_factory.mktemp("chiefs")
+    (tmp / "seeds").mkdir()
+    for name, text in {**ARTICLES, **CHIEFS}.items():
+        (tmp / "seeds" / name).write_text(text, encoding="utf-8")
+    return Engine.open(make_settings(tmp), embedder=embedder)
+
+
+@pytest.mark.parametrize("question", ["Who is the chief executive of Nordvik Power?", "Siapa CEO Nordvik Power?"])
+def test_a_later_passage_about_a_name_that_only_shares_a_word_is_not_cited(chiefs, embedder, question):
+    """ "Sørvik Power" shares "Power" with the company asked about: its chief is not an answer."""
+    result, composed = answer(chiefs, embedder, question)
+    other = [h for h in result.hits if chiefs.data.passages[h.index].source == "sorvik_id.txt"]
+    assert other and other[0].relevance >= FOLLOWER_RELEVANCE  # relevant enough to be shown, but for the rule
+    assert composed.short == "Sigrid Haugen"
+    assert [c.source for c in composed.citations] == ["nordvik_en.txt"]

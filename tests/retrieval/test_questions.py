@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.retrieval.questions import analyze, kind, language, names
+from bot.retrieval.questions import analyze, kind, language, mentions_subject, names
 
 
 @pytest.mark.parametrize(
@@ -297,3 +297,20 @@ def test_a_unit_is_read_whole():
     assert [s.text for s in typed_spans("PLTS berkapasitas 145 megawatt-peak di Waduk.", "how_much")] == [
         "145 megawatt-peak"
     ]
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "names_it"),
+    [
+        ("Siapa pengganti Budi Santoso?", "Santoso kini menjadi arsitek kepala.", True),  # a part standing alone
+        ("Siapa pengganti Budi Santoso?", "Seperti Budi Hartono, ia menolak berkomentar.", False),  # shares "Budi"
+        ("How many staff does Nordvik Power have?", "Nordvik cut 300 jobs.", True),
+        ("How many staff does Nordvik Power have?", "The write-down on Sørvik Power hit profits.", False),
+        ("Who is the CEO of Nordvik?", "Nordvik Power ASA said on Monday.", True),  # inside a longer name
+        ("Siapa CEO Nordvik?", "CEO Sørvik, Lars Berg, berbicara.", False),  # "CEO" is the relation, not a name
+        ("¿Quién dirige Solaria Andina?", "As Andina grows, it hires.", True),  # "As" only opens the sentence
+        ("What happened this week?", "Anything at all.", True),  # a question naming nothing
+    ],
+)
+def test_a_text_names_the_subject_by_its_name_not_by_a_shared_word(question, text, names_it):
+    assert mentions_subject(analyze(question), text) is names_it
