@@ -1,6 +1,6 @@
 """Every question set on its own archive, in one table: the figures issue 10 asks for.
 
-    .venv/bin/python eval/report.py [--json PATH] [--misses] [--answer-bonus X]
+    .venv/bin/python eval/report.py [--json PATH] [--misses] [--answer-bonus X] [--language-share X]
 
 Builds throwaway indexes of `seeds/` and `eval/corpus2/seeds/`, asks every question once
 and prints per set: answer-passage@3, answer-highlight@3, in-scope declined, uncovered
@@ -27,6 +27,7 @@ from bot.retrieval import trust  # noqa: E402
 from bot.retrieval.embedding import BundledE5  # noqa: E402
 from bot.retrieval.engine import Engine  # noqa: E402
 from bot.retrieval.evaluate import read_questions, score, short_matches  # noqa: E402
+from bot.retrieval.search import SearchParams  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "eval"
 SETS = {
@@ -75,7 +76,9 @@ def main() -> None:
     ap.add_argument("--json", type=Path)
     ap.add_argument("--misses", action="store_true")
     ap.add_argument("--answer-bonus", type=float, help="trust.ANSWER_BONUS for this run (the trade-off it makes)")
+    ap.add_argument("--language-share", type=float, help="SearchParams.language_share for this run (its trade-off)")
     args = ap.parse_args()
+    params = SearchParams() if args.language_share is None else SearchParams(language_share=args.language_share)
     if args.answer_bonus is not None:
         trust.ANSWER_BONUS = args.answer_bonus
     embedder = BundledE5()
@@ -84,6 +87,7 @@ def main() -> None:
     try:
         for corpus, seeds in CORPORA.items():
             engine = Engine.open(Settings(_env_file=None, seeds_dir=seeds, index_dir=tmp / corpus), embedder=embedder)
+            engine.params = params
             for name, files in SETS[corpus]:
                 lines, rows = run(engine, files)
                 out[name] = rows

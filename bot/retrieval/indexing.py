@@ -42,7 +42,7 @@ from bot.core import messages
 from bot.core.errors import IndexCorrupt, SeedsError
 from bot.core.models import Article, IndexReport, Passage
 from bot.ingest.naming import normalise
-from bot.retrieval import calibration, lexical, search
+from bot.retrieval import calibration, languages, lexical, search
 from bot.retrieval.chunking import chunk
 from bot.retrieval.config import RetrievalConfig
 from bot.retrieval.embedding import Embedder
@@ -291,6 +291,15 @@ def _is_duplicate(plan: Plan, source: str) -> bool:
     return any(source == dup for dup, _ in plan.duplicates)
 
 
+def _detected_language(source: str, text: str) -> str | None:
+    """None, said in the log, when the detector cannot load: a language only refines ranking."""
+    try:
+        return languages.detect(text)
+    except OSError as exc:
+        log.warning(messages.LANGUAGE_UNKNOWN.format(source=source, error=exc))
+        return None
+
+
 def plan_update(
     seeds: list[SeedFile],
     old_files: Mapping[str, str],
@@ -318,6 +327,8 @@ def plan_update(
             log.warning(messages.SKIPPED_FILE.format(source=seed.source, reason=article))
             skipped.append((seed.source, article))
             continue
+        if not article.lang:  # as its page or header declares it, else detected: search compares BM25 within a language
+            article = dataclasses.replace(article, lang=_detected_language(seed.source, article.text))
         entry = Archived(article.info, text_hash(article.text))
         original = next((owner[k] for k in _keys(entry) if k in owner), None)
         if original is not None:
@@ -576,12 +587,12 @@ def write_generation(
     return open_written(gen, manifest)
 
 
-def _articles(base: IndexData | None, plan: Plan) -> Iterator[Archived | tuple[str, bytes]]:
+def _articles(base: IndexData | None, plan: Plan) -> Iterator[Archived | tuple[str, bytes, str]]:
     """Every indexed article: the kept ones as their line in the base (copied), then the new ones."""
     articles = base.articles if base is not None else {}
-    line = articles.line if isinstance(articles, MappedArticles) else None
+    mapped = isinstance(articles, MappedArticles)
     for source in sorted(plan.keep):
-        yield (source, line(source)) if line else articles[source]
+        yield (source, articles.line(source), articles.lang_of(source)) if mapped else articles[source]
     yield from plan.archived
 
 

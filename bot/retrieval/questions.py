@@ -521,6 +521,8 @@ def answer_spans(sentence: str, question: Question, context: str = "") -> list[S
         spans = [s for s in spans if _is_age(sentence, s)]  # "how old" is not answered by "12 boats"
     elif kind == "how_much" and re.search(_MONEY_ASKED, question.text):
         spans = [s for s in spans if s.kind == "money"]  # nor "what is her salary?" by "41", "the cost?" by "30%"
+    elif kind == "how_many" and not re.search(_MONEY_WORD, question.text):
+        spans = [s for s in spans if s.kind != "money"]  # "how many GPUs?" counts GPUs, not the $600 billion
     if kind in ("who", "where"):
         spans = _lists(sentence, spans)
     if not spans:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from bot.retrieval import lexical, questions
-from bot.retrieval.store import IndexData
+from bot.core.models import Passage
+from bot.retrieval import languages, lexical, questions
+from bot.retrieval.store import IndexData, MappedArticles, MappedPassages
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,10 @@ class SearchParams:
     # how well it fits (questions.Span.fit)
     answer_weight: float = 0.15
     name_share: float = 1 / 3  # of answer_weight for a name or place: capitalised words are everywhere, figures are not
+    # share of the BM25 score compared only among passages in one language (article_languages):
+    # a passage in another language than the question shares only names and figures with it.
+    # The trade-off, on eval/report.py's sets, is in README's Quality section.
+    language_share: float = 0.5
     candidates: int = 50
     fusion: str = "convex"  # or "rrf"
     fold_same_facts: bool = True  # False: every passage stands alone (for comparison in bench/quality.py)
@@ -106,7 +112,7 @@ def search(
     best = _best_sentences(data, cand, flat, counts, q_tokens, params, read, said)
     own = np.array([sims[int(i)][row - int(data.sentence_start[i])] for i, (row, _) in zip(cand, best, strict=True)])
     semantic = (1 - params.sentence_weight) * dense + params.sentence_weight * own
-    fused = fuse(semantic, data.lexicon.scores(question, cand), params)
+    fused = fuse(semantic, lexical_scores(data, question, cand, params, read), params)
     asked = asked or questions.analyze(question)
     typed = bool(params.answer_weight) and questions.answer_kind(asked) is not None
     order = np.argsort(-fused, kind="stable")
@@ -124,6 +130,44 @@ def search(
     if typed:  # folded by the best-matching sentence, as always; highlighted at the one that answers
         hits = [_answering(data, hit, sims[hit.index], q_tokens, params, asked, read, said) for hit in hits]
     return Result(tuple(hits), relevance)
+
+
+def lexical_scores(
+    data: IndexData, question: str, cand: np.ndarray, params: SearchParams, read: Mapping[int, Passage] | None = None
+) -> np.ndarray:
+    """BM25 of the candidates on 0..1: partly over all of them, partly within each article language.
+
+    An English question shares its ordinary words with English passages only; an Indonesian
+    passage that answers it shares the names and figures, and ranked by BM25 among all it
+    falls behind English ones that only repeat the question. Within its own language it can
+    be first. An archive in one language scores as before: one language, one normalisation;
+    so does one indexed before languages were recorded, until `newsbot index --force`.
+    """
+    bm25 = data.lexicon.scores(question, cand)
+    whole = _norm(bm25)
+    if not params.language_share or len(cand) < 2:
+        return whole
+    langs = np.array(article_languages(data, cand, read))
+    if (langs == langs[0]).all() or (langs == "").any():
+        return whole
+    within = np.zeros(len(cand), dtype=float)
+    for lang in np.unique(langs):
+        mine = langs == lang
+        within[mine] = _norm(bm25[mine])
+    return (1 - params.language_share) * whole + params.language_share * within
+
+
+def article_languages(data: IndexData, rows: np.ndarray, read: Mapping[int, Passage] | None = None) -> list[str]:
+    """The language of each row's article ("" when the index does not know it), without parsing an article
+    written to disk; `read`: the passages this search has parsed (an index in memory has no source array)."""
+    passages, articles = data.passages, data.articles
+    if isinstance(passages, MappedPassages):
+        sources = [passages.source_of(i) for i in rows.tolist()]
+    else:
+        sources = [(read if read is not None else passages)[i].source for i in rows.tolist()]
+    if isinstance(articles, MappedArticles):
+        return [articles.lang_of(s) if s in articles else "" for s in sources]
+    return [languages.code(articles[s].info.lang) if s in articles else "" for s in sources]
 
 
 # Sentences whose median against the question is the "archive" baseline: the median of a

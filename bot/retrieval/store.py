@@ -11,6 +11,8 @@
             passages.source.npy   each passage's article, as a row of sources.json (a list of names)
             articles.jsonl    one archived article a line (title, link, site, date), with
                               articles.offsets.npy and articles.names.json to read one on access
+            articles.langs.json  each article's language code, in the order of articles.names.json
+                              ("" unknown; a generation written without it knows none)
             sentences.spans.npy   every sentence's (start, end) in its passage's text, in passage order
             sentences.start.npy   each passage's first row in sentences.spans.npy (n + 1)
             passages.faiss    the dense index: exact (flat) while small, a trained IVF past `exact_max`
@@ -82,7 +84,7 @@ import numpy as np
 from bot.core import messages
 from bot.core.errors import IndexCorrupt, IndexWriteError
 from bot.core.models import Passage, SourceInfo
-from bot.retrieval import lexical, vectors
+from bot.retrieval import languages, lexical, vectors
 from bot.retrieval.lexical import Lexicon, Segments
 
 log = logging.getLogger(__name__)
@@ -180,6 +182,10 @@ class MappedPassages(_ReadOnlySequence):
         """Every passage's article, without parsing a passage."""
         return tuple(map(self._names.__getitem__, self._source_ids.tolist()))
 
+    def source_of(self, i: int) -> str:
+        """Passage i's article, without parsing the passage."""
+        return self._names[int(self._source_ids[i])]
+
     def rows_of(self, sources: Container[str]) -> np.ndarray:
         """The rows of the passages of these articles, increasing: a lookup per article, not per passage."""
         of = np.fromiter((name in sources for name in self._names), dtype=bool, count=len(self._names))
@@ -202,14 +208,19 @@ class MappedSpans(_ReadOnlySequence):
 class MappedArticles(Mapping):
     """The archived articles of a written generation by source, each parsed from articles.jsonl when read."""
 
-    def __init__(self, path: Path, offsets: np.ndarray, names: Sequence[str]):
+    def __init__(self, path: Path, offsets: np.ndarray, names: Sequence[str], langs: Sequence[str] = ()):
         with open(path, "rb") as f:
             self._buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if offsets[-1] else b""
         self._offsets, self._row = offsets, {name: i for i, name in enumerate(names)}
+        self.langs = tuple(langs) or ("",) * len(names)
         self.path, self.size = path, int(offsets[-1])  # its own lines: a later generation may append more
 
     def __getitem__(self, source: str) -> Archived:
         return Archived.from_row(json.loads(self.line(source)))
+
+    def lang_of(self, source: str) -> str:
+        """The article's language code ("" unknown), without parsing its line: search asks for it per candidate."""
+        return self.langs[self._row[source]]
 
     def line(self, source: str) -> bytes:
         """The article's line of articles.jsonl, as written: what an update copies for an unchanged article."""
@@ -689,7 +700,7 @@ def manifest_text(manifest: dict) -> str:
 def write_articles(folder: Path, articles, shared: MappedArticles | None = None) -> None:
     """articles.jsonl (one archived article a line) and the arrays that read one on access.
 
-    `articles`: Archived, or (source, line) pairs copied as they are from an earlier generation.
+    `articles`: Archived, or (source, line, language) copied as they are from an earlier generation.
     `shared`: an earlier generation's articles, every one kept, before `articles` and in its order
     (an addition): its file is hard-linked and appended to, as passages.jsonl is (`_link_whole`),
     or copied whole when another writer appended to it (1M passages: 0.9 s an add saved).
@@ -697,15 +708,18 @@ def write_articles(folder: Path, articles, shared: MappedArticles | None = None)
     path, head = folder / "articles.jsonl", shared.size if shared is not None else 0
     linked = shared is not None and _link_whole(shared.path, path, head)
     ends, names, lines, end = array("q"), list(shared or ()), [], head
+    langs = list(shared.langs) if shared is not None else []
     for item in articles:
         if isinstance(item, Archived):
             source, line = item.info.source, (json.dumps(item.row(), ensure_ascii=False) + "\n").encode("utf-8")
+            lang = languages.code(item.info.lang)
         else:
-            source, line = item
+            source, line, lang = item
         lines.append(line)
         end += len(line)
         ends.append(end)
         names.append(source)
+        langs.append(lang)
     with open(path, "ab" if linked else "wb") as f:
         if shared is not None and not linked:
             f.write(shared._buf[:head])
@@ -714,6 +728,7 @@ def write_articles(folder: Path, articles, shared: MappedArticles | None = None)
     offsets = np.concatenate([first, np.frombuffer(ends, dtype=np.int64)])
     np.save(folder / "articles.offsets.npy", offsets, allow_pickle=False)
     (folder / "articles.names.json").write_text(json.dumps(names, ensure_ascii=False), encoding="utf-8")
+    (folder / "articles.langs.json").write_text(json.dumps(langs), encoding="utf-8")
 
 
 # ---------------------------------------------------------------- the rows of a generation: kept, then new
@@ -1073,7 +1088,11 @@ def _read_articles(gen: Path, manifest: dict) -> Mapping[str, Archived]:
     # lines after this generation's last may be a later one's, appended to the shared file (write_articles)
     if len(offsets) != len(names) + 1 or int(offsets[0]) != 0 or int(offsets[-1]) > size:
         raise IndexCorrupt("article offsets do not match articles.jsonl")
-    return MappedArticles(gen / "articles.jsonl", offsets, names)
+    langs = gen / "articles.langs.json"
+    langs = json.loads(langs.read_text(encoding="utf-8")) if langs.exists() else []  # written since languages.py
+    if langs and len(langs) != len(names):
+        raise IndexCorrupt("articles.langs.json does not match articles.names.json")
+    return MappedArticles(gen / "articles.jsonl", offsets, names, langs)
 
 
 def _current_generation(index_dir: Path) -> Path | None:

@@ -1,7 +1,16 @@
 """Articles carry their title, link, site and date into the index; a copy is indexed once; the newest first."""
 
+import errno
+import logging
+
+import pytest
+
+from bot.core.errors import IndexCorrupt
+from bot.retrieval import languages
 from bot.retrieval.archive import latest
-from tests.retrieval.test_index import open_engine, write
+from bot.retrieval.indexing import update_index
+from bot.retrieval.store import load_index
+from tests.retrieval.test_index import make_config, open_engine, write
 
 EN_BODY = (
     "Volcano Robotics opened a research lab in Oslo with 40 engineers. "
@@ -44,6 +53,66 @@ def test_front_matter_reaches_the_index_and_plain_files_keep_working(corpus, emb
     assert (plain.title, plain.url, plain.published) == ("Kelinci Emas Dibeli Startup Nusantara", None, None)
     # the header is not part of the text that is searched and quoted
     assert not any("url:" in p.text or "---" in p.text for p in engine.data.passages)
+
+
+def test_a_declared_language_is_taken_and_a_missing_one_detected(corpus, embedder):
+    write(corpus, "declared.md", header(title="Oslo lab", lang="nb") + EN_BODY)  # the page's word is taken
+    write(corpus, "plain_id.txt", "Kelinci Emas Dibeli\n\n" + ID_BODY)
+    write(
+        corpus, "plain_en.txt", "Grab In Jakarta\n\nGrab moved its regional headquarters to Jakarta with 3,000 staff."
+    )
+    articles = open_engine(corpus, embedder).data.articles
+    assert {name: a.info.lang for name, a in articles.items()} == {
+        "declared.md": "nb",
+        "plain_id.txt": "id",
+        "plain_en.txt": "en",
+    }
+
+
+def test_an_article_whose_language_cannot_be_told_is_still_indexed(corpus, embedder, monkeypatch, caplog):
+    def full_disk(_text):  # py3langid unpacks its model into a temporary file
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(languages, "detect", full_disk)
+    write(corpus, "plain_id.txt", "Kelinci Emas Dibeli\n\n" + ID_BODY)
+    with caplog.at_level(logging.WARNING):
+        articles = open_engine(corpus, embedder).data.articles
+    assert articles["plain_id.txt"].info.lang is None
+    assert "Could not tell the language of plain_id.txt" in caplog.text and "No space left" in caplog.text
+
+
+GRAB_BODY = "Grab moved its regional headquarters to Jakarta with 3,000 staff."
+
+
+def languages_on_disk(corpus) -> dict[str, str]:
+    articles = load_index(corpus / "index").articles
+    return {name: articles.lang_of(name) for name in articles}
+
+
+def test_languages_are_kept_by_updates_that_add_and_that_remove(corpus, embedder):
+    write(corpus, "id.txt", "Kelinci Emas Dibeli\n\n" + ID_BODY)
+    write(corpus, "en.txt", "Grab In Jakarta\n\n" + GRAB_BODY)
+    update_index(make_config(corpus), embedder)
+    write(corpus, "oslo.txt", "Oslo Lab\n\n" + EN_BODY)  # an addition: the articles file is shared
+    update_index(make_config(corpus), embedder)
+    assert languages_on_disk(corpus) == {"id.txt": "id", "en.txt": "en", "oslo.txt": "en"}
+    (corpus / "seeds" / "en.txt").unlink()  # a removal: the kept lines are copied
+    update_index(make_config(corpus), embedder)
+    assert languages_on_disk(corpus) == {"id.txt": "id", "oslo.txt": "en"}
+
+
+def test_an_index_written_before_languages_were_recorded_knows_none(corpus, embedder):
+    write(corpus, "id.txt", "Kelinci Emas Dibeli\n\n" + ID_BODY)
+    write(corpus, "en.txt", "Grab In Jakarta\n\n" + GRAB_BODY)
+    data, _ = update_index(make_config(corpus), embedder)
+    (data.folder / "articles.langs.json").unlink()
+    assert languages_on_disk(corpus) == {"id.txt": "", "en.txt": ""}
+    write(corpus, "oslo.txt", "Oslo Lab\n\n" + EN_BODY)  # added to it: the new article's is recorded
+    update_index(make_config(corpus), embedder)
+    assert languages_on_disk(corpus) == {"id.txt": "", "en.txt": "", "oslo.txt": "en"}
+    (load_index(corpus / "index").folder / "articles.langs.json").write_text('["en"]')
+    with pytest.raises(IndexCorrupt, match=r"articles\.langs\.json"):
+        load_index(corpus / "index")
 
 
 def test_the_same_article_under_two_names_is_indexed_once_and_named(corpus, embedder):

@@ -227,6 +227,14 @@ def test_an_age_question_wants_an_age_and_a_price_question_money():
     assert answer_span("Gaji Marsh Rp 40 juta, untuk 12 depo.", analyze("Berapa gaji Marsh?")).text == "Rp 40 juta"
 
 
+def test_a_count_is_not_answered_by_money_unless_the_question_counts_money():
+    sentence = "Halvard Systems runs 4,000 GPUs in Tromsø and will spend $600 billion on more."
+    assert answer_span(sentence, analyze("How many GPUs does Halvard run?")).text == "4,000 GPUs"
+    assert answer_span("Halvard will spend $600 billion on chips.", analyze("How many GPUs does Halvard run?")) is None
+    assert answer_span("Halvard akan membelanjakan Rp 9 triliun.", analyze("Berapa banyak GPU milik Halvard?")) is None
+    assert answer_span("Halvard will spend $600 billion on chips.", analyze("How many dollars will Halvard spend?"))
+
+
 def test_an_amount_written_in_words_is_money_in_either_language():
     from bot.retrieval.questions import typed_spans
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bot.retrieval import search as search_module
 from bot.retrieval.answering import FOLLOWER_RELEVANCE
 from bot.retrieval.engine import Engine
-from bot.retrieval.search import SearchParams, _norm, anchors, fuse, search
+from bot.retrieval.search import SearchParams, _norm, anchors, article_languages, fuse, lexical_scores, search
 from tests.conftest import make_settings
 
 # The same fact in English and Indonesian (same names, same figures), a related fact with
@@ -143,6 +144,57 @@ def test_facts_sharing_only_a_city_and_a_year_are_not_folded(tiny, embedder):
     _, engine = tiny
     found = sources(engine, embedder, "Which companies moved to Jakarta in 2025?", 3)
     assert {"grab.txt", "nvidia.txt"} <= set(found)
+
+
+# --- BM25 within each language ----------------------------------------------------------
+
+
+def test_each_article_is_indexed_with_the_language_it_is_written_in(tiny):
+    _, engine = tiny
+    rows = np.arange(len(engine.data.passages))
+    by_source = dict(
+        zip((engine.data.passages[i].source for i in rows), article_languages(engine.data, rows), strict=True)
+    )
+    assert by_source == {
+        "bridge_en.txt": "en",
+        "bridge_id.txt": "id",
+        "tunnel.txt": "en",
+        "beras.txt": "id",
+        "nvidia.txt": "en",
+        "grab.txt": "en",
+    }
+
+
+def test_bm25_is_also_compared_within_each_language(tiny):
+    _, engine = tiny
+    data, question = engine.data, "Van Brienenoord bridge 820 metres Rotterdam"
+    cand = np.arange(len(data.passages))
+    bm25 = data.lexicon.scores(question, cand)
+    langs = np.array(article_languages(data, cand))
+    alone = lexical_scores(data, question, cand, SearchParams(language_share=0))
+    assert np.array_equal(alone, _norm(bm25))
+    mixed = lexical_scores(data, question, cand, SearchParams(language_share=0.5))
+    for lang in ("en", "id"):  # the best of each language reaches at least the share given to it
+        mine = langs == lang
+        assert mixed[mine].max() >= 0.5 - 1e-9
+    indonesian = int(np.flatnonzero(langs == "id")[np.argmax(bm25[langs == "id"])])
+    assert mixed[indonesian] > alone[indonesian]  # it shares only names and figures, yet leads its language
+    # in one language the scores are exactly those compared over all candidates
+    english = np.flatnonzero(langs == "en")
+    assert np.array_equal(lexical_scores(data, question, english, SearchParams()), _norm(bm25[english]))
+
+
+def test_an_index_that_does_not_know_a_language_compares_bm25_over_all(tiny, monkeypatch):
+    _, engine = tiny
+    data, question = engine.data, "Van Brienenoord bridge 820 metres Rotterdam"
+    cand = np.arange(len(data.passages))
+    langs = article_languages(data, cand)
+    monkeypatch.setattr(
+        search_module, "article_languages", lambda *_: ["", *langs[1:]]
+    )  # one article from an older index
+    assert np.array_equal(
+        lexical_scores(data, question, cand, SearchParams()), _norm(data.lexicon.scores(question, cand))
+    )
 
 
 # --- the engine's follower filter -----------------------------------------------------

@@ -1,0 +1,36 @@
+"""An article's language, detected when neither its page nor its header declares it."""
+
+import pytest
+
+from bot.retrieval import languages
+
+# Written for this test, not taken from the seeds.
+TEXTS = {
+    "en": "The harbour board in Tromsø approved a new ferry terminal on Tuesday, after two years of planning.",
+    "id": "Dewan pelabuhan di Surabaya menyetujui terminal feri baru pada hari Selasa setelah dua tahun perencanaan.",
+    "es": "La junta del puerto de Valencia aprobó el martes una nueva terminal de transbordadores tras dos años.",
+    "de": "Der Hafenrat in Bremen hat am Dienstag nach zwei Jahren Planung ein neues Fährterminal genehmigt.",
+}
+
+
+@pytest.mark.parametrize("lang", sorted(TEXTS))
+def test_a_paragraph_is_told_apart_from_the_other_languages(lang):
+    assert languages.detect(TEXTS[lang]) == lang
+
+
+def test_names_and_figures_shared_by_all_languages_do_not_decide():
+    # the same names and figures, with an Indonesian sentence around them
+    text = "OpenAI Nvidia Microsoft 2025 $600 billion. " + TEXTS["id"]
+    assert languages.detect(text) == "id"
+
+
+@pytest.mark.parametrize("text", ["", "2025-10-02 12:30 — 4,000 / 600 %", "   \n\t"])
+def test_text_without_letters_has_no_language(text):
+    assert languages.detect(text) is None
+
+
+@pytest.mark.parametrize(
+    ("declared", "primary"), [("en-US", "en"), ("id_ID", "id"), (" ES ", "es"), (None, ""), ("", "")]
+)
+def test_a_declared_tag_compares_by_its_primary_subtag(declared, primary):
+    assert languages.code(declared) == primary
