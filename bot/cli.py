@@ -103,6 +103,8 @@ def render_report(report: IndexReport | None, passages: int, settings: Settings)
         lines.append(report.calibration)
     if report.dense:
         lines.append(f"Dense search: {report.dense}")
+    if report.languages:
+        lines.append(report.languages)
     return "\n".join(lines)
 
 

@@ -38,6 +38,7 @@ def test_index_reports_what_it_did(corpus_dir):
     assert out.returncode == 0, out.stderr
     assert "Added: 2" in out.stdout and "alpha.txt" in out.stdout and "Passages: 2" in out.stdout
     assert "Dense search: exact search" in out.stdout  # the choice by size, and why
+    assert "Languages (articles, as declared or detected): en 1, id 1" in out.stdout
     again = run(corpus_dir, "index")
     assert "up to date: 2 passages" in again.stdout
 

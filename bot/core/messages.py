@@ -52,6 +52,10 @@ SEEDS_MISSING = (
 )
 SEEDS_EMPTY = "No readable .txt articles in {path}. Add articles there, or point NEWSBOT_SEEDS_DIR at your articles."
 SKIPPED_FILE = "Skipped {source}: {reason}"
+INDEX_LANGUAGES = "Languages (articles, as declared or detected): {counts}"
+INDEX_LANGUAGES_UNKNOWN = (
+    "{unknown} of unknown language (indexed before languages were recorded: `newsbot index --force` detects them)"
+)
 LANGUAGE_UNKNOWN = "Could not tell the language of {source} ({error}); it is searched as before languages were recorded"
 FEED_RESULT = "{feed}: {outcome}, {added} article(s) added"
 DOCTOR_STORE_OK = "opens and is migrated: {url}"

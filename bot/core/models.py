@@ -119,6 +119,7 @@ class IndexReport:
     warnings: tuple[str, ...] = field(default=())
     calibration: str = ""  # the decline calibration the new index carries, in words (retrieval/calibration.py)
     dense: str = ""  # the dense index chosen and why (manifest["dense"]["reason"], retrieval/store.py)
+    languages: str = ""  # how many articles in each language, in words (retrieval/languages.py)
 
     @property
     def changed_anything(self) -> bool:

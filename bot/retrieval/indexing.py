@@ -246,11 +246,24 @@ def update_index(
         rows = kept_rows(base, plan.keep)
         new = embed_new(plan.articles, config, embedder, progress, into=tmp)
         data = write_generation(tmp, config, embedder, plan, new, base, rows, folders)
-    return data, _report(plan, old_files, len(data.passages), rebuilt_because, data.manifest)
+    return data, _report(plan, old_files, len(data.passages), rebuilt_because, data.manifest, _languages(data))
+
+
+def _languages(data: IndexData) -> list[str]:
+    """Every article's language code, read from the arrays of a written generation."""
+    articles = data.articles
+    if isinstance(articles, MappedArticles):
+        return list(articles.langs)
+    return [languages.code(a.info.lang) for a in articles.values()]
 
 
 def _report(
-    plan: Plan, old_files: Mapping[str, str], passages: int, rebuilt_because: str, manifest: dict
+    plan: Plan,
+    old_files: Mapping[str, str],
+    passages: int,
+    rebuilt_because: str,
+    manifest: dict,
+    article_codes: Sequence[str] = (),
 ) -> IndexReport:
     return IndexReport(
         added=tuple(a.source for a in plan.articles if a.source not in old_files),
@@ -263,6 +276,7 @@ def _report(
         rebuilt_because=rebuilt_because,
         calibration=calibration.describe(manifest),
         dense=str((manifest.get("dense") or {}).get("reason", "")),
+        languages=languages.describe(article_codes),
     )
 
 

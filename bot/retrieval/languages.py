@@ -9,6 +9,11 @@ so only indexing loads it, never a question.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
+
+from bot.core import messages
+
 # Enough text to tell languages apart: the classifier's cost grows with the text, and a
 # whole 1,000-word article took 2-7 ms where its first 2,000 characters decide the same.
 SAMPLE_CHARS = 2000
@@ -26,6 +31,16 @@ def detect(text: str) -> str | None:
     import py3langid  # loads its model on first use
 
     return str(py3langid.classify(sample)[0])
+
+
+def describe(codes: Iterable[str]) -> str:
+    """How many articles are in each language, most first, for `newsbot index`."""
+    counts = Counter(codes)
+    unknown = counts.pop("", 0)
+    said = ", ".join(f"{lang} {n}" for lang, n in sorted(counts.items(), key=lambda c: (-c[1], c[0])))
+    if unknown:
+        said = ", ".join(filter(None, [said, messages.INDEX_LANGUAGES_UNKNOWN.format(unknown=unknown)]))
+    return messages.INDEX_LANGUAGES.format(counts=said)
 
 
 def code(lang: str | None) -> str:

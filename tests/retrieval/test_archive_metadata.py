@@ -108,8 +108,9 @@ def test_an_index_written_before_languages_were_recorded_knows_none(corpus, embe
     (data.folder / "articles.langs.json").unlink()
     assert languages_on_disk(corpus) == {"id.txt": "", "en.txt": ""}
     write(corpus, "oslo.txt", "Oslo Lab\n\n" + EN_BODY)  # added to it: the new article's is recorded
-    update_index(make_config(corpus), embedder)
+    _, report = update_index(make_config(corpus), embedder)
     assert languages_on_disk(corpus) == {"id.txt": "", "en.txt": "", "oslo.txt": "en"}
+    assert "en 1, 2 of unknown language" in report.languages
     (load_index(corpus / "index").folder / "articles.langs.json").write_text('["en"]')
     with pytest.raises(IndexCorrupt, match=r"articles\.langs\.json"):
         load_index(corpus / "index")
