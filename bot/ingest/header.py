@@ -13,7 +13,8 @@ The format is YAML between two lines of three dashes, at the very top of the fil
 
 Every key is optional. `title` is the headline; `url` the article's link (http or https only);
 `site` the publisher or site name; `published` an ISO 8601 date (`2025-10-02`) or date-time
-(`2025-10-02T14:30:00+07:00`); `lang` an ISO 639-1 code (`en`, `id`). Other keys are ignored.
+(`2025-10-02T14:30:00+07:00`); `lang` an ISO 639-1 code (`en`, `id`; without it, indexing detects
+the language from the text: retrieval/languages.py). Other keys are ignored.
 A value that cannot be used (a link that is not http(s), a date that is not a date) is dropped
 and reported, never fatal. A file that does not start with such a header is read exactly as
 before: all of it is the article. Under a header, Windows line ends (CRLF) are read as "\n".
