@@ -309,7 +309,7 @@ def _detected_language(source: str, text: str) -> str | None:
     """None, said in the log, when the detector cannot load: a language only refines ranking."""
     try:
         return languages.detect(text)
-    except OSError as exc:
+    except languages.Unavailable as exc:
         log.warning(messages.LANGUAGE_UNKNOWN.format(source=source, error=exc))
         return None
 

@@ -70,8 +70,8 @@ def test_a_declared_language_is_taken_and_a_missing_one_detected(corpus, embedde
 
 
 def test_an_article_whose_language_cannot_be_told_is_still_indexed(corpus, embedder, monkeypatch, caplog):
-    def full_disk(_text):  # py3langid unpacks its model into a temporary file
-        raise OSError(errno.ENOSPC, "No space left on device")
+    def full_disk(_text):
+        raise languages.Unavailable(str(OSError(errno.ENOSPC, "No space left on device")))
 
     monkeypatch.setattr(languages, "detect", full_disk)
     write(corpus, "plain_id.txt", "Kelinci Emas Dibeli\n\n" + ID_BODY)

