@@ -300,6 +300,8 @@ _FIGURE = (
 _PERCENT = r"\s?%|\s(?:percent|per cent|persen|por ciento)\b"
 _MONEY_WORD = r"(?i)dollar|d[oó]lar|euro|rupiah|coronas|kroner|yen\b|\bsen\b"
 _NEXT_WORD = re.compile(r"\s([^\W\d_][\w-]*)")
+# A figure joined to its unit by a hyphen: "a 1-gigawatt project", "a 15-year contract", "720-megawatt".
+_COMPOUND = re.compile(r"-([^\W\d_]+)")
 # Capitalised words in a row, allowing "van", "de", "del", "da" inside (Ventos del Sur, Costa da Morte).
 _NAME_RUN = (
     rf"(?<![\w.])(?:[A-Z](?:\.[A-Z])+\.?|[^\W\d_]*[{UPPER}][\w'’&-]*[\w&]|[{UPPER}]\b)"
@@ -378,7 +380,10 @@ def _figures(sentence: str) -> list[Span]:
         if bare and re.search(r"[^\W\d_][\w-]*[A-Z0-9][\w-]*\s$|\b[A-Z][\w-]*\s$", sentence[: m.start()]):
             continue  # "Llama 4", "Opus 4": a version belongs to its name
         end = m.end()
-        if not (m.group("cur") or m.group("unit")):
+        joined = _COMPOUND.match(sentence, end) if not (m.group("cur") or m.group("unit")) else None
+        if joined:
+            end = joined.end()  # the unit is part of it: "1-gigawatt", not "1"
+        elif not (m.group("cur") or m.group("unit")):
             nxt = _NEXT_WORD.match(sentence, end)  # what is counted: "80 turbines", "1,3 juta GPU"
             if nxt and nxt.group(1).casefold() not in _OPENERS and not re.match(_MONTH_OR_DAY, nxt.group(1)):
                 end = nxt.end()
@@ -494,6 +499,13 @@ def _new_parts(span: Span, question: Question, asked: str) -> list[Span]:
     return out
 
 
+def _counts_what_is_asked(span: Span, question: Question) -> bool:
+    """A figure joined to its unit ("15-year", "1-gigawatt") counts that unit only: it answers
+    "how many years?", not "how many employees?"."""
+    joined = re.match(r"\d[\d.,]*" + _COMPOUND.pattern + "$", span.text)
+    return not joined or bool(set(lexical.tokens(joined.group(1))) & set(question.terms))
+
+
 def _said(word: str, known: set[str]) -> bool:
     """The question says this word, or another form of it (Sweden for "Swedish", Indonesia for
     "Indonesian"): the stem rule of trust.knows, for long words only."""
@@ -523,6 +535,8 @@ def answer_spans(sentence: str, question: Question, context: str = "") -> list[S
         spans = [s for s in spans if s.kind == "money"]  # nor "what is her salary?" by "41", "the cost?" by "30%"
     elif kind == "how_many" and not re.search(_MONEY_WORD, question.text):
         spans = [s for s in spans if s.kind != "money"]  # "how many GPUs?" counts GPUs, not the $600 billion
+    if kind == "how_many":  # "a 1-gigawatt project" measures gigawatts: it counts neither turbines nor staff
+        spans = [s for s in spans if _counts_what_is_asked(s, question)]
     if kind in ("who", "where"):
         spans = _lists(sentence, spans)
     if not spans:

@@ -235,6 +235,22 @@ def test_a_count_is_not_answered_by_money_unless_the_question_counts_money():
     assert answer_span("Halvard will spend $600 billion on chips.", analyze("How many dollars will Halvard spend?"))
 
 
+def test_a_figure_joined_to_its_unit_counts_that_unit_only():
+    from bot.retrieval.questions import typed_spans
+
+    sentence = "Nordvik Power runs a 640-megawatt plant in Tromsø with 1,200 employees."
+    assert [s.text for s in typed_spans(sentence, "how_many")] == ["640-megawatt", "1,200 employees"]
+    assert answer_span(sentence, analyze("How many employees does Nordvik Power have?")).text == "1,200 employees"
+    assert answer_span(sentence, analyze("Berapa banyak karyawan Nordvik Power?")).text == "1,200 employees"
+    assert answer_span(sentence, analyze("How many megawatts can the Nordvik plant deliver?")).text == "640-megawatt"
+    alone = "Zatoka Wind is a 1-gigawatt project off the Polish coast."
+    assert answer_span(alone, analyze("How many turbines will Zatoka Wind have?")) is None
+    assert (
+        answer_span("Halvard signed a 15-year lease in Bergen.", analyze("How many years is the lease?")).text
+        == "15-year"
+    )
+
+
 def test_an_amount_written_in_words_is_money_in_either_language():
     from bot.retrieval.questions import typed_spans
 
