@@ -300,6 +300,10 @@ _FIGURE = (
 _PERCENT = r"\s?%|\s(?:percent|per cent|persen|por ciento)\b"
 _MONEY_WORD = r"(?i)dollar|d[oó]lar|euro|rupiah|coronas|kroner|yen\b|\bsen\b"
 _NEXT_WORD = re.compile(r"\s([^\W\d_][\w-]*)")
+# A rate asked ("per kWh", "por MWh", "setiap bulan"; not "¿por qué?") and a figure given as one,
+# its currency or unit words between ("9,8 sen dolar AS per kWh").
+_RATE_ASKED = r"(?i)\b(?:per|setiap|tiap)\s+[^\W\d_]|\bpor\s+(?!qu[eé]\b|cu[aá]nt|cu[aá]l|qui[eé]n)[^\W\d_]"
+_RATE_GIVEN = r"(?i)(?:\s+[^\W\d_]+){0,2}?\s*(?:(?:per|por|setiap|tiap|a|an|each)\s+[^\W\d_]|/\s*[^\W\d_])"
 # A figure joined to its unit by a hyphen: "a 1-gigawatt project", "a 15-year contract", "720-megawatt".
 _COMPOUND = re.compile(r"-([^\W\d_]+)")
 # Capitalised words in a row, allowing "van", "de", "del", "da" inside (Ventos del Sur, Costa da Morte).
@@ -537,6 +541,9 @@ def answer_spans(sentence: str, question: Question, context: str = "") -> list[S
         spans = [s for s in spans if s.kind != "money"]  # "how many GPUs?" counts GPUs, not the $600 billion
     if kind == "how_many":  # "a 1-gigawatt project" measures gigawatts: it counts neither turbines nor staff
         spans = [s for s in spans if _counts_what_is_asked(s, question)]
+    if kind in ("how_many", "how_much") and re.search(_RATE_ASKED, question.text):
+        # "per kWh?" is answered by a rate ("9,8 sen per kWh"), not by the project's Rp 2,1 triliun
+        spans = [s for s in spans if re.match(_RATE_GIVEN, sentence[s.end :])]
     if kind in ("who", "where"):
         spans = _lists(sentence, spans)
     if not spans:

@@ -1,8 +1,10 @@
 """Question analysis on questions written for these tests (not the development sets), English and Indonesian."""
 
+import re
+
 import pytest
 
-from bot.retrieval.questions import analyze, kind, language, mentions_subject, names
+from bot.retrieval.questions import _RATE_ASKED, analyze, kind, language, mentions_subject, names
 
 
 @pytest.mark.parametrize(
@@ -249,6 +251,22 @@ def test_a_figure_joined_to_its_unit_counts_that_unit_only():
         answer_span("Halvard signed a 15-year lease in Bergen.", analyze("How many years is the lease?")).text
         == "15-year"
     )
+
+
+def test_a_rate_asked_is_answered_by_a_rate_not_by_a_total():
+    both = "Listrik Tanjung Sari dijual 7,5 sen dolar AS per kWh, dari proyek senilai Rp 4 triliun."
+    assert answer_span(both, analyze("Berapa tarif listrik Tanjung Sari per kWh?")).text == "7,5 sen"
+    assert "Rp 4 triliun" in [
+        s.text for s in answer_spans(both, analyze("How much is the Tanjung Sari project worth?"))
+    ]
+    assert "Rp 4 triliun" not in [s.text for s in answer_spans(both, analyze("Berapa tarif listrik per kWh?"))]
+    total = "Proyek Tanjung Sari senilai Rp 4 triliun mulai dibangun."
+    assert answer_span(total, analyze("Berapa tarif listrik Tanjung Sari per kWh?")) is None
+    assert answer_span(total, analyze("What does Tanjung Sari charge per kWh?")) is None
+    spanish = "Solaria Norte ofreció 31,2 dólares por MWh, con una inversión de 250 millones de euros."
+    assert answer_span(spanish, analyze("¿Qué precio por MWh ofreció Solaria Norte?")).text == "31,2 dólares"
+    # "¿por qué?" asks why, not a rate
+    assert not re.search(_RATE_ASKED, "¿Por qué pagó Solaria Norte 250 millones?")
 
 
 def test_an_amount_written_in_words_is_money_in_either_language():
