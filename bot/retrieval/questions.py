@@ -300,10 +300,10 @@ _FIGURE = (
 _PERCENT = r"\s?%|\s(?:percent|per cent|persen|por ciento)\b"
 _MONEY_WORD = r"(?i)dollar|d[oó]lar|euro|rupiah|coronas|kroner|yen\b|\bsen\b"
 _NEXT_WORD = re.compile(r"\s([^\W\d_][\w-]*)")
-# A rate asked ("per kWh", "por MWh", "setiap bulan"; not "¿por qué?") and a figure given as one,
-# its currency or unit words between ("9,8 sen dolar AS per kWh").
+# A rate asked ("per kWh", "por MWh", "setiap bulan"; not "¿por qué?"), and a clause that gives
+# one ("9,8 sen dolar AS per kWh", "harga per kilogram mencapai dua juta rupiah").
 _RATE_ASKED = r"(?i)\b(?:per|setiap|tiap)\s+[^\W\d_]|\bpor\s+(?!qu[eé]\b|cu[aá]nt|cu[aá]l|qui[eé]n)[^\W\d_]"
-_RATE_GIVEN = r"(?i)(?:\s+[^\W\d_]+){0,2}?\s*(?:(?:per|por|setiap|tiap|a|an|each)\s+[^\W\d_]|/\s*[^\W\d_])"
+_RATE_GIVEN = r"(?i)\b(?:per|por|setiap|tiap)\s+[^\W\d_]|\d\s*/\s*[^\W\d_]"
 # A figure joined to its unit by a hyphen: "a 1-gigawatt project", "a 15-year contract", "720-megawatt".
 _COMPOUND = re.compile(r"-([^\W\d_]+)")
 # Capitalised words in a row, allowing "van", "de", "del", "da" inside (Ventos del Sur, Costa da Morte).
@@ -503,6 +503,15 @@ def _new_parts(span: Span, question: Question, asked: str) -> list[Span]:
     return out
 
 
+def _is_rate(sentence: str, span: Span) -> bool:
+    """The figure is given as a rate: its clause says "per", "por", "setiap" or "/", or "a"/"each"
+    follows it ("$20 a month")."""
+    a, b = _clause(sentence, span)
+    return bool(
+        re.search(_RATE_GIVEN, sentence[a:b]) or re.match(r"(?i)\s+(?:a|an|each)\s+[^\W\d_]", sentence[span.end :])
+    )
+
+
 def _counts_what_is_asked(span: Span, question: Question) -> bool:
     """A figure joined to its unit ("15-year", "1-gigawatt") counts that unit only: it answers
     "how many years?", not "how many employees?"."""
@@ -543,7 +552,7 @@ def answer_spans(sentence: str, question: Question, context: str = "") -> list[S
         spans = [s for s in spans if _counts_what_is_asked(s, question)]
     if kind in ("how_many", "how_much") and re.search(_RATE_ASKED, question.text):
         # "per kWh?" is answered by a rate ("9,8 sen per kWh"), not by the project's Rp 2,1 triliun
-        spans = [s for s in spans if re.match(_RATE_GIVEN, sentence[s.end :])]
+        spans = [s for s in spans if _is_rate(sentence, s)]
     if kind in ("who", "where"):
         spans = _lists(sentence, spans)
     if not spans:

@@ -263,8 +263,13 @@ def test_a_rate_asked_is_answered_by_a_rate_not_by_a_total():
     total = "Proyek Tanjung Sari senilai Rp 4 triliun mulai dibangun."
     assert answer_span(total, analyze("Berapa tarif listrik Tanjung Sari per kWh?")) is None
     assert answer_span(total, analyze("What does Tanjung Sari charge per kWh?")) is None
+    english = "The Tanjung Sari plant cost $310 million, a record for the island."
+    assert answer_span(english, analyze("What does Tanjung Sari charge per kWh?")) is None
+    assert answer_span("A Pro plan costs $20 a month.", analyze("How much is a Pro plan per month?")).text == "$20"
     spanish = "Solaria Norte ofreció 31,2 dólares por MWh, con una inversión de 250 millones de euros."
     assert answer_span(spanish, analyze("¿Qué precio por MWh ofreció Solaria Norte?")).text == "31,2 dólares"
+    before = "Harga kopi Gayo per kilogram mencapai Rp 180.000 tahun ini, dari Rp 150.000."
+    assert answer_span(before, analyze("Berapa harga kopi Gayo per kilogram?")).text.startswith("Rp 180")
     # "¿por qué?" asks why, not a rate
     assert not re.search(_RATE_ASKED, "¿Por qué pagó Solaria Norte 250 millones?")
 
