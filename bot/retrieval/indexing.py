@@ -56,6 +56,7 @@ from bot.retrieval.store import (
     MappedArticles,
     MappedPassages,
     Rows,
+    language_of,
     load_current,
     next_dense,
     open_written,
@@ -251,10 +252,7 @@ def update_index(
 
 def _languages(data: IndexData) -> list[str]:
     """Every article's language code, read from the arrays of a written generation."""
-    articles = data.articles
-    if isinstance(articles, MappedArticles):
-        return list(articles.langs)
-    return [languages.code(a.info.lang) for a in articles.values()]
+    return [language_of(data.articles, source) for source in data.articles]
 
 
 def _report(

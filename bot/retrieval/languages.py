@@ -56,8 +56,3 @@ def describe(codes: Iterable[str]) -> str:
     if unknown:
         said = ", ".join(filter(None, [said, messages.INDEX_LANGUAGES_UNKNOWN.format(unknown=unknown)]))
     return messages.INDEX_LANGUAGES.format(counts=said)
-
-
-def code(lang: str | None) -> str:
-    """A declared language as its primary subtag ("en-US" is "en"); "" when unknown."""
-    return (lang or "").strip().lower().replace("_", "-").split("-")[0]

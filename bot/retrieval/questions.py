@@ -384,12 +384,12 @@ def _figures(sentence: str) -> list[Span]:
         if bare and re.search(r"[^\W\d_][\w-]*[A-Z0-9][\w-]*\s$|\b[A-Z][\w-]*\s$", sentence[: m.start()]):
             continue  # "Llama 4", "Opus 4": a version belongs to its name
         end = m.end()
-        joined = _COMPOUND.match(sentence, end) if not (m.group("cur") or m.group("unit")) else None
-        if joined:
-            end = joined.end()  # the unit is part of it: "1-gigawatt", not "1"
-        elif not (m.group("cur") or m.group("unit")):
+        if not (m.group("cur") or m.group("unit")):
+            joined = _COMPOUND.match(sentence, end)  # the unit is part of it: "1-gigawatt", not "1"
             nxt = _NEXT_WORD.match(sentence, end)  # what is counted: "80 turbines", "1,3 juta GPU"
-            if nxt and nxt.group(1).casefold() not in _OPENERS and not re.match(_MONTH_OR_DAY, nxt.group(1)):
+            if joined:
+                end = joined.end()
+            elif nxt and nxt.group(1).casefold() not in _OPENERS and not re.match(_MONTH_OR_DAY, nxt.group(1)):
                 end = nxt.end()
         money = bool(m.group("cur") or re.search(_MONEY_WORD, m.group(0)))
         share = not money and bool(re.match(_PERCENT, m.group("unit") or ""))

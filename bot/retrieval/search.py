@@ -17,8 +17,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from bot.core.models import Passage
-from bot.retrieval import languages, lexical, questions
-from bot.retrieval.store import IndexData, MappedArticles, MappedPassages
+from bot.retrieval import lexical, questions
+from bot.retrieval.store import IndexData, MappedPassages, language_of
 
 
 @dataclass(frozen=True)
@@ -165,9 +165,7 @@ def article_languages(data: IndexData, rows: np.ndarray, read: Mapping[int, Pass
         sources = [passages.source_of(i) for i in rows.tolist()]
     else:
         sources = [(read if read is not None else passages)[i].source for i in rows.tolist()]
-    if isinstance(articles, MappedArticles):
-        return [articles.lang_of(s) if s in articles else "" for s in sources]
-    return [languages.code(articles[s].info.lang) if s in articles else "" for s in sources]
+    return [language_of(articles, s) for s in sources]
 
 
 # Sentences whose median against the question is the "archive" baseline: the median of a

@@ -84,7 +84,7 @@ import numpy as np
 from bot.core import messages
 from bot.core.errors import IndexCorrupt, IndexWriteError
 from bot.core.models import Passage, SourceInfo
-from bot.retrieval import languages, lexical, vectors
+from bot.retrieval import lexical, vectors
 from bot.retrieval.lexical import Lexicon, Segments
 
 log = logging.getLogger(__name__)
@@ -235,6 +235,14 @@ class MappedArticles(Mapping):
 
     def __len__(self) -> int:
         return len(self._row)
+
+
+def language_of(articles: Mapping[str, Archived], source: str) -> str:
+    """An indexed article's language code ("" unknown); from its array for a written generation, not its line."""
+    if isinstance(articles, MappedArticles):
+        return articles.lang_of(source) if source in articles else ""
+    archived = articles.get(source)
+    return (archived.info.lang or "") if archived else ""
 
 
 def passage_sources(passages: Sequence[Passage]) -> Sequence[str]:
@@ -712,7 +720,7 @@ def write_articles(folder: Path, articles, shared: MappedArticles | None = None)
     for item in articles:
         if isinstance(item, Archived):
             source, line = item.info.source, (json.dumps(item.row(), ensure_ascii=False) + "\n").encode("utf-8")
-            lang = languages.code(item.info.lang)
+            lang = item.info.lang or ""
         else:
             source, line, lang = item
         lines.append(line)

@@ -54,10 +54,3 @@ def test_the_index_report_counts_articles_by_language_and_says_how_to_detect_unk
     assert languages.describe(["id", "en", "id", "es"]).endswith(": id 2, en 1, es 1")
     said = languages.describe(["en", "", ""])
     assert "en 1, 2 of unknown language" in said and "newsbot index --force" in said
-
-
-@pytest.mark.parametrize(
-    ("declared", "primary"), [("en-US", "en"), ("id_ID", "id"), (" ES ", "es"), (None, ""), ("", "")]
-)
-def test_a_declared_tag_compares_by_its_primary_subtag(declared, primary):
-    assert languages.code(declared) == primary
