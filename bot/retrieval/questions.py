@@ -210,7 +210,8 @@ _MORE_KINDS: tuple[tuple[AnswerKind, str], ...] = tuple(
         ("how_many", r"\bhow long\b|\bcu[aá]nt[oa]s\b|\bberapa lama\b"),
         (
             "how_much",
-            rf"\bcu[aá]nt[oa]\b|\bby how much\b|\b(what|which)\b(\s+\w+){{0,3}}?\s+({_QUANTITY_NOUNS})\b"
+            rf"\bcu[aá]nt[oa]\b|\bby how much\b|\bhow (large|big|high|low|heavy|deep|tall|far|wide)\b"
+            rf"|\b(what|which)\b(\s+[\w'’-]+){{0,4}}?\s+({_QUANTITY_NOUNS})\b|\bwhat (is|was|are|were)\b.*\bworth\b"
             r"|\b(qu[eé]|cu[aá]l es el|cu[aá]l es la)\b(\s+\w+){0,2}?\s+"
             r"(precio|capacidad|porcentaje|valor|coste|costo|tarifa|cantidad|valoraci[oó]n|p[eé]rdida|beneficio|inversi[oó]n)\b",
         ),
@@ -546,6 +547,8 @@ def answer_spans(sentence: str, question: Question, context: str = "") -> list[S
         spans = [s for s in spans if _is_age(sentence, s)]  # "how old" is not answered by "12 boats"
     elif kind == "how_much" and re.search(_MONEY_ASKED, question.text):
         spans = [s for s in spans if s.kind == "money"]  # nor "what is her salary?" by "41", "the cost?" by "30%"
+    elif kind == "how_much" and re.search(_MEASURE_ASKED, question.text):
+        spans = [s for s in spans if s.kind != "money"]
     elif kind == "how_many" and not re.search(_MONEY_WORD, question.text):
         spans = [s for s in spans if s.kind != "money"]  # "how many GPUs?" counts GPUs, not the $600 billion
     if kind == "how_many":  # "a 1-gigawatt project" measures gigawatts: it counts neither turbines nor staff
@@ -640,7 +643,12 @@ _MONEY_ASKED = (
     r"salaries|wages?|revenues?|profits?|earn(?:ed|s|ings)?|fees?|fines?|fined|raised?|raising|worth|valuation|"
     r"valued|budget|funding|tariffs?|harga|tarif|biaya|gaji|upah|laba|pendapatan|dana|investasi|berinvestasi|valuasi|rugi|kerugian|"
     r"modal|bayar|membayar|dibayar|precio|coste|costo|costar[áa]|salario|beneficios?|ingresos|inversi[óo]n|"
-    r"valoraci[óo]n|pag[óa]|pagar|tarifas?)\b"
+    r"valoraci[óo]n|pag[óa]|pagar|tarifas?|loss|losses|p[ée]rdidas?)\b"
+)
+# A measure asked that no sum of money gives: a plant's capacity is not its A$1.1 billion cost.
+_MEASURE_ASKED = (
+    r"(?i)\b(?:capacity|capacities|output|production|size|area|length|distance|weight|volume|kapasitas|produksi|"
+    r"luas|panjang|jarak|berat|ukuran|capacidad|producci[óo]n|tamaño|superficie|longitud|distancia|peso)\b"
 )
 _AGE_BEFORE = r"(?i)(?:\b(?:aged|age of|berusia|berumur|usia|umur|de)\s+|[A-Z][\w'’-]+,\s)$"
 _AGE_AFTER = r"(?i)^(?:\s+(?:years?|tahun|años)\b|,)"

@@ -93,6 +93,13 @@ from bot.retrieval.questions import answer_kind, answer_span, answer_spans, type
         ("¿Qué precio ofreció la empresa?", "how_much"),
         ("¿Cuál es la inversión total del puerto?", "how_much"),
         ("What investment did the port need?", "how_much"),
+        ("What was Nordvik Power's revenue in the third quarter?", "how_much"),  # a possessive between
+        ("What is the yearly output capacity of the Tromsø plant?", "how_much"),  # four words between
+        ("What is the Tanjung Sari contract worth?", "how_much"),
+        ("How large was Nordvik's net loss?", "how_much"),
+        ("How big is the Bergen warehouse?", "how_much"),
+        ("What is the name of the Nordvik plant?", None),
+        ("What is Nordvik worried about?", None),
         ("Which Danish shipping company bought the ferry?", "who"),
         ("Which new firms joined?", "who"),
         ("Why did the lab move?", None),
@@ -235,6 +242,24 @@ def test_a_count_is_not_answered_by_money_unless_the_question_counts_money():
     assert answer_span("Halvard will spend $600 billion on chips.", analyze("How many GPUs does Halvard run?")) is None
     assert answer_span("Halvard akan membelanjakan Rp 9 triliun.", analyze("Berapa banyak GPU milik Halvard?")) is None
     assert answer_span("Halvard will spend $600 billion on chips.", analyze("How many dollars will Halvard spend?"))
+
+
+def test_a_capacity_or_size_is_not_answered_by_money():
+    """ "What is the plant's capacity?" beside "a $1.1 billion plant" wants the gigawatt-hours, in any language."""
+    lead = "Nordvik Power opened a $1.1 billion battery plant in Tromsø on Monday."
+    assert answer_span(lead, analyze("What is the annual production capacity of Nordvik's plant?")) is None
+    both = "The $1.1 billion plant can make 6 gigawatt-hours of cells a year."
+    assert answer_span(both, analyze("What is the production capacity of Nordvik's plant?")).text.startswith(
+        "6 gigawatt"
+    )
+    assert answer_span(both, analyze("How much did Nordvik's plant cost?")).text == "$1.1 billion"
+    pabrik = "Pabrik senilai Rp 9 triliun itu berkapasitas 4 GWh per tahun."
+    assert answer_span(pabrik, analyze("Berapa kapasitas pabrik itu?")).text == "4 GWh"
+    planta = "La planta, de 300 millones de euros, tendrá una capacidad de 900 MW."
+    assert answer_span(planta, analyze("¿Cuál es la capacidad de la planta?")).text == "900 MW"
+    # a loss is a sum of money: not the 12% drop beside it
+    loss = "Nordvik's shares fell 12% after it reported a net loss of NOK 800 million."
+    assert answer_span(loss, analyze("How large was Nordvik's net loss?")).text == "NOK 800 million"
 
 
 def test_a_figure_joined_to_its_unit_counts_that_unit_only():
