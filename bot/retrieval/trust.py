@@ -9,7 +9,7 @@ trade-off between false answers and false declines at any threshold:
             - RULE_PENALTY if a rule says the archive cannot hold the answer
 
 Similarity alone finds "How many employees does X have?" close to any passage about X: the
-name carries it. Three rules read the text for what similarity misses (what none of them can
+name carries it. Rules read the text for what similarity misses (what none of them can
 tell apart is a question whose answer is of the right kind but about something else, e.g.
 "Who is X's CEO?" beside a sentence naming X's CTO: that is left to similarity):
 
@@ -21,6 +21,9 @@ tell apart is a question whose answer is of the right kind but about something e
   a passage about another year or model does not;
 - a question asking who, where, when, how many or how much is answered by a sentence
   holding that kind of thing (a name, a date, a figure) beyond what the question says;
+- ... and by a passage that names what it asks about: "How many megawatts will Lumen Cloud's
+  data centre have?" is not answered by another company's data centre, however close its
+  words (a name the archive mentions elsewhere, so the first rule lets it through);
 - a question asking for a relation of an entity (its CEO, founder, revenue, headquarters,
   share price...) is answered by a passage that states that relation, and for a role, by a
   sentence that ties the role to that entity, not to another one beside it
@@ -133,6 +136,8 @@ def _rule(question: Question, hit, data: IndexData) -> str:
         return f"the answering passage does not mention {', '.join(absent)}"
     if not holds_answer(question, sentence, passage):
         return f"the answering sentence holds no {questions.answer_kind(question)} answer"
+    if questions.answer_kind(question) is not None and not questions.mentions_subject(question, titled):
+        return f"the answering passage does not name {' '.join(questions.entity(question))}"
     return unstated_relation(question, sentence, titled)
 
 

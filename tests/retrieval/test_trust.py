@@ -106,6 +106,69 @@ def test_a_figure_the_answering_passage_does_not_state_is_declined(archive):
     assert not archive.ask(question).answered
 
 
+# Two data centres, and a company named only in passing in a third article: its name is in the archive,
+# but the data-centre words of a question about it find the other companies' passages.
+SUBJECTS = {
+    "datacentre_en.txt": (
+        "Fjordkraft Compute to build a data centre near Narvik\n\n"
+        "Fjordkraft Compute will build a 300-megawatt data centre near Narvik in northern Norway, the company said on "
+        "Tuesday. The site will draw power from hydroelectric plants in the valley and will be cooled by outside air "
+        "for most of the year. Construction starts in the spring and the first halls open in 2027.\n"
+    ),
+    "pusatdata_id.txt": (
+        "Nusa Digital bangun pusat data di Batam\n\n"
+        "Nusa Digital akan membangun pusat data berkapasitas 120 megawatt di Batam, kata perusahaan itu pada Senin. "
+        "Pusat data tersebut akan memakai listrik dari PLTS terapung di waduk Duriangkang dan mulai beroperasi "
+        "pada Maret 2028.\n"
+    ),
+    "bakery_en.txt": (
+        "Pelican Foods opens 12 bakeries in Leeds\n\n"
+        "The bakery chain Pelican Foods opened 12 new shops in Leeds this month. Its online orders now run on "
+        "servers rented from Lumen Cloud, a start-up from Manchester. Sourdough and scones sell best, the shop "
+        "managers said.\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def subjects(tmp_path_factory, embedder) -> Engine:
+    root = tmp_path_factory.mktemp("subjects-archive")
+    write_archive(root, SUBJECTS)
+    return Engine.open(make_settings(root), embedder=embedder)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many megawatts will Lumen Cloud's data centre have?",
+        "When will Lumen Cloud open its data centre?",
+        "Berapa megawatt kapasitas pusat data Lumen Cloud?",
+        "Kapan pusat data Lumen Cloud mulai beroperasi?",
+        "¿Cuántos megavatios tendrá el centro de datos de Lumen Cloud?",
+    ],
+)
+def test_a_passage_about_another_company_does_not_answer_for_the_one_asked_about(subjects, question):
+    """Without the rule each is answered with another company's figure or date ("300-megawatt", "Maret 2028")."""
+    v = verdict(subjects, question)
+    assert not v.covered and v.why == "the answering passage does not name Lumen Cloud"
+    assert v.score + trust.RULE_PENALTY >= subjects.min_relevance  # the rule declined it, not the similarity
+    assert not subjects.ask(question).answered
+
+
+@pytest.mark.parametrize(
+    ("question", "short"),
+    [
+        ("How many megawatts will Fjordkraft Compute's data centre have?", "300-megawatt"),
+        ("How many megawatts will the Narvik data centre have?", "300-megawatt"),  # a place names it too
+        ("Berapa megawatt kapasitas pusat data Nusa Digital?", "120 megawatt"),
+        ("¿Cuántos megavatios tendrá el centro de datos de Nusa Digital?", "120 megawatt"),
+    ],
+)
+def test_a_passage_that_names_the_subject_answers(subjects, question, short):
+    answer = subjects.ask(question)
+    assert answer.answered and answer.short == short
+
+
 @pytest.mark.parametrize(
     ("question", "source"),
     [
@@ -272,7 +335,8 @@ def test_a_role_given_for_another_gives_way_to_the_hit_that_ties_it_to_the_entit
     """First, a passage whose president is Orbit Bus's; second, one that says "Presiden Lumen Rail"."""
     asked = questions.analyze(question)
     wrong_first = _first_from(presidents, question, "orbit_en.txt")
-    assert "of another" in trust.judge(asked, wrong_first, presidents.data, presidents.min_relevance).why
+    assert trust._gives_role_of_another(asked, wrong_first.hits[0], presidents.data)
+    assert not trust.judge(asked, wrong_first, presidents.data, presidents.min_relevance).covered
     moved = trust.role_first(asked, wrong_first, presidents.data)
     assert presidents.data.passages[moved.hits[0].index].source == "lumen_id.txt"
     assert set(moved.hits) == set(wrong_first.hits)
