@@ -603,6 +603,8 @@ def answer_spans(sentence: str, question: Question, context: str = "") -> list[S
             return 0 if " " in s.text else 2 if acronym else 1
         if kind == "where":
             return 0 if re.search(_PLACE_BEFORE, sentence[: s.start]) else 1
+        if kind == "when":  # "the company said on Tuesday": a weekday alone is the day of the report
+            return 1 if re.fullmatch(_WEEKDAYS, s.text, re.IGNORECASE) else 0
         return 0
 
     def near(s: Span) -> float:

@@ -244,6 +244,32 @@ def test_a_count_is_not_answered_by_money_unless_the_question_counts_money():
     assert answer_span("Halvard will spend $600 billion on chips.", analyze("How many dollars will Halvard spend?"))
 
 
+def test_a_weekday_alone_is_the_day_of_the_report_not_the_answer():
+    """ "said on Tuesday" dates the news; a question in another language than the article shares none of
+    its words to tell the clauses apart, and the name it shares stands next to the weekday."""
+    for sentence, question, date in (
+        (
+            "Fjordkraft said on Tuesday that the first halls of its Narvik data centre open in 2027.",
+            "Kapan pusat data Fjordkraft dibuka?",
+            "2027",
+        ),
+        (
+            "Nusa Digital mengatakan pada Senin bahwa pusat datanya beroperasi Maret 2028.",
+            "When will the Nusa Digital data centre start operating?",
+            "Maret 2028",
+        ),
+        (
+            "La empresa Solaria Norte anunció el martes que la planta abrirá en 2029.",
+            "When will the Solaria Norte plant open?",
+            "2029",
+        ),
+    ):
+        assert answer_span(sentence, analyze(question)).text == date
+    # a weekday is still an answer when it is the only date
+    signed = "Fjordkraft signed the lease on Tuesday."
+    assert answer_span(signed, analyze("When did Fjordkraft sign the lease?")).text == "Tuesday"
+
+
 def test_a_capacity_or_size_is_not_answered_by_money():
     """ "What is the plant's capacity?" beside "a $1.1 billion plant" wants the gigawatt-hours, in any language."""
     lead = "Nordvik Power opened a $1.1 billion battery plant in Tromsø on Monday."
