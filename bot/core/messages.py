@@ -56,7 +56,8 @@ INDEX_LANGUAGES = "Languages (articles, as declared or detected): {counts}"
 INDEX_LANGUAGES_UNKNOWN = (
     "{unknown} of unknown language (indexed before languages were recorded: `newsbot index --force` detects them)"
 )
-LANGUAGE_UNKNOWN = "Could not tell the language of {source} ({error}); it is searched as before languages were recorded"
+LANGUAGE_OVERRULED = "{source} declares its language as {declared!r} but reads as {found!r}; it is ranked as {found!r}"
+LANGUAGE_UNKNOWN = "Could not tell the language of {source} ({error}); it is ranked in the language it declares, if any"
 FEED_RESULT = "{feed}: {outcome}, {added} article(s) added"
 DOCTOR_STORE_OK = "opens and is migrated: {url}"
 DOCTOR_STORE_FIX = (

@@ -303,13 +303,16 @@ def _is_duplicate(plan: Plan, source: str) -> bool:
     return any(source == dup for dup, _ in plan.duplicates)
 
 
-def _detected_language(source: str, text: str) -> str | None:
-    """None, said in the log, when the detector cannot load: a language only refines ranking."""
+def _language(source: str, declared: str | None, text: str) -> str | None:
+    """The declared language when the detector cannot load (said in the log): a language only refines ranking."""
     try:
-        return languages.detect(text)
+        found = languages.settle(declared, text)
     except languages.Unavailable as exc:
         log.warning(messages.LANGUAGE_UNKNOWN.format(source=source, error=exc))
-        return None
+        return declared
+    if declared and found != declared:
+        log.info(messages.LANGUAGE_OVERRULED.format(source=source, declared=declared, found=found))
+    return found
 
 
 def plan_update(
@@ -339,8 +342,8 @@ def plan_update(
             log.warning(messages.SKIPPED_FILE.format(source=seed.source, reason=article))
             skipped.append((seed.source, article))
             continue
-        if not article.lang:  # as its page or header declares it, else detected: search compares BM25 within a language
-            article = dataclasses.replace(article, lang=_detected_language(seed.source, article.text))
+        # as its page or header declares it, checked against the text: search compares BM25 within a language
+        article = dataclasses.replace(article, lang=_language(seed.source, article.lang, article.text))
         entry = Archived(article.info, text_hash(article.text))
         original = next((owner[k] for k in _keys(entry) if k in owner), None)
         if original is not None:

@@ -55,29 +55,56 @@ def test_front_matter_reaches_the_index_and_plain_files_keep_working(corpus, emb
     assert not any("url:" in p.text or "---" in p.text for p in engine.data.passages)
 
 
-def test_a_declared_language_is_taken_and_a_missing_one_detected(corpus, embedder):
-    write(corpus, "declared.md", header(title="Oslo lab", lang="nb") + EN_BODY)  # the page's word is taken
+ID_BODY_2 = (
+    "Koperasi nelayan di Tuban menerima dua belas kapal baru dari pemerintah provinsi pada bulan Maret. "
+    "Ketua koperasi mengatakan kapal itu akan dipakai untuk menangkap ikan tongkol di Laut Jawa."
+)
+ID_BODY_3 = (
+    "Pemerintah kota Bandung membuka perpustakaan baru di dekat alun-alun pada hari Sabtu. "
+    "Perpustakaan itu meminjamkan buku dalam bahasa Indonesia, Sunda dan Inggris kepada warga."
+)
+ES_BODY = (
+    "Volcano Robotics abrió un laboratorio en Oslo con 40 ingenieros. "
+    "El laboratorio construirá robots para almacenes, según anunció la empresa el lunes."
+)
+
+
+def test_a_declared_language_is_taken_unless_the_text_reads_as_another_and_a_missing_one_detected(
+    corpus, embedder, caplog
+):
+    write(corpus, "declared_en.md", header(title="Oslo lab", lang="en") + EN_BODY)
+    write(corpus, "declared_ms.md", header(title="Tuban", lang="ms") + ID_BODY_2)  # a close language: taken
+    write(corpus, "template_en.md", header(title="Bandung", lang="en") + ID_BODY_3)  # a template's "en"
+    write(corpus, "template_en_es.md", header(title="Oslo", lang="en-US") + ES_BODY)
     write(corpus, "plain_id.txt", "Kelinci Emas Dibeli\n\n" + ID_BODY)
     write(
         corpus, "plain_en.txt", "Grab In Jakarta\n\nGrab moved its regional headquarters to Jakarta with 3,000 staff."
     )
-    articles = open_engine(corpus, embedder).data.articles
+    with caplog.at_level(logging.INFO):
+        articles = open_engine(corpus, embedder).data.articles
     assert {name: a.info.lang for name, a in articles.items()} == {
-        "declared.md": "nb",
+        "declared_en.md": "en",
+        "declared_ms.md": "ms",
+        "template_en.md": "id",
+        "template_en_es.md": "es",
         "plain_id.txt": "id",
         "plain_en.txt": "en",
     }
+    assert "template_en.md declares its language as 'en' but reads as 'id'" in caplog.text
+    assert "declared_ms.md declares" not in caplog.text
 
 
 def test_an_article_whose_language_cannot_be_told_is_still_indexed(corpus, embedder, monkeypatch, caplog):
     def full_disk(_text):
         raise languages.Unavailable(str(OSError(errno.ENOSPC, "No space left on device")))
 
-    monkeypatch.setattr(languages, "detect", full_disk)
+    monkeypatch.setattr(languages, "_scores", full_disk)
     write(corpus, "plain_id.txt", "Kelinci Emas Dibeli\n\n" + ID_BODY)
+    write(corpus, "declared.md", header(title="Tuban", lang="id") + ID_BODY_2)
     with caplog.at_level(logging.WARNING):
         articles = open_engine(corpus, embedder).data.articles
     assert articles["plain_id.txt"].info.lang is None
+    assert articles["declared.md"].info.lang == "id"  # as declared
     assert "Could not tell the language of plain_id.txt" in caplog.text and "No space left" in caplog.text
 
 

@@ -54,3 +54,24 @@ def test_the_index_report_counts_articles_by_language_and_says_how_to_detect_unk
     assert languages.describe(["id", "en", "id", "es"]).endswith(": id 2, en 1, es 1")
     said = languages.describe(["en", "", ""])
     assert "en 1, 2 of unknown language" in said and "newsbot index --force" in said
+
+
+@pytest.mark.parametrize(
+    ("declared", "lang", "settled"),
+    [
+        ("en", "en", "en"),
+        ("en", "id", "id"),  # a template's "en" on an Indonesian page
+        ("en", "es", "es"),
+        ("id", "en", "en"),
+        ("es", "de", "de"),
+        ("ms", "id", "ms"),  # a close language: the model cannot overrule it
+        (None, "es", "es"),
+    ],
+)
+def test_a_declared_language_holds_unless_the_text_reads_as_another_beyond_doubt(declared, lang, settled):
+    assert languages.settle(declared, TEXTS[lang]) == settled
+
+
+def test_text_without_letters_keeps_what_it_declares():
+    assert languages.settle("id", "2025-10-02 — 4,000") == "id"
+    assert languages.settle(None, "2025-10-02 — 4,000") is None
