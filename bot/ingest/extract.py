@@ -12,6 +12,7 @@ import trafilatura
 
 from bot.core import messages
 from bot.core.errors import NewsbotError
+from bot.ingest.header import language_code
 
 MIN_CHARS = 300  # less than this is a teaser, a login form or a list of links, not an article
 # "Read more: <a>another story</a>" paragraphs that news sites put between an article's paragraphs:
@@ -126,8 +127,4 @@ def _lang(tree) -> str | None:
         *tree.xpath('//meta[@property="og:locale"]/@content'),
         *[item["inLanguage"] for item in _json_ld(tree) if isinstance(item.get("inLanguage"), str)],
     ]
-    for value in candidates:
-        code = value.strip().lower().replace("_", "-").split("-")[0]
-        if code.isalpha() and 2 <= len(code) <= 3:
-            return code
-    return None
+    return next(filter(None, map(language_code, candidates)), None)

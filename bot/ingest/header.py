@@ -89,11 +89,15 @@ def _url(value) -> tuple[str | None, str | None]:
     return text, None
 
 
-def _lang(value) -> tuple[str | None, str | None]:
+def language_code(value) -> str | None:
+    """The ISO 639 code of a language tag ("en-GB", "pt_BR", "id"), or None when it is not one."""
     code = str(value).strip().lower().replace("_", "-").split("-")[0]
-    if not _LANG.match(code):
-        return None, f"{value!r} is not a language code like en or id"
-    return code, None
+    return code if _LANG.match(code) else None
+
+
+def _lang(value) -> tuple[str | None, str | None]:
+    code = language_code(value)
+    return (code, None) if code else (None, f"{value!r} is not a language code like en or id")
 
 
 def _published(value) -> tuple[str | None, str | None]:

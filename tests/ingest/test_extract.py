@@ -73,3 +73,20 @@ def test_pages_without_an_article_are_refused_with_a_reason(name):
 def test_an_empty_page_is_not_an_article():
     with pytest.raises(NotAnArticle):
         extract_page("<html><body></body></html>")
+
+
+@pytest.mark.parametrize(
+    ("head", "lang"),
+    [
+        ('<html lang="pt_BR"><head>', "pt"),
+        ('<html lang="x"><head><meta property="og:locale" content="es_ES">', "es"),  # a bad tag is passed over
+        ('<html><head><meta http-equiv="Content-Language" content="id-ID">', "id"),
+        ("<html><head>", None),
+    ],
+)
+def test_the_page_language_is_the_first_usable_tag(head, lang):
+    paragraphs = "".join(
+        f"<p>Paragraf {i}: ekspor perangkat elektronik naik pada kuartal ketiga tahun ini.</p>" for i in range(6)
+    )
+    html = f"{head}<title>Ekspor naik</title></head><body><article><h1>Ekspor naik</h1>{paragraphs}</article></body></html>"
+    assert extract_page(html, "https://kabar.example/ekspor").lang == lang
