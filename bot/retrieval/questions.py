@@ -419,8 +419,14 @@ def _names(sentence: str, context: str) -> list[Span]:
             keep.append((pos, word))
         if keep:
             out.extend(_after_title(sentence, keep, context) if titled else [_join(sentence, keep)])
-    # a connector left alone at an edge ("de Ferrol") is not part of the name
-    return [s for s in out if s.text[:1].isupper() or any(c.isupper() for c in s.text[1:2])]
+    # a connector left alone at an edge ("de Ferrol") is not part of the name; a word right after a
+    # figure is its unit ("640 MW", "2 GWh"), not a name or a place
+    return [
+        s
+        for s in out
+        if (s.text[:1].isupper() or any(c.isupper() for c in s.text[1:2]))
+        and not (" " not in s.text and re.search(r"\d\s?$", sentence[: s.start]))
+    ]
 
 
 _OPENING_MARKS = " \"'“‘(«¿¡"

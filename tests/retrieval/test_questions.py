@@ -244,6 +244,21 @@ def test_a_count_is_not_answered_by_money_unless_the_question_counts_money():
     assert answer_span("Halvard will spend $600 billion on chips.", analyze("How many dollars will Halvard spend?"))
 
 
+def test_a_unit_after_a_figure_is_not_a_name_or_a_place():
+    for sentence, question in (
+        (
+            "Llano Norte tendrá una capacidad total de 640 MW, de los cuales 420 MW serán solares.",
+            "¿Dónde está Llano Norte?",
+        ),
+        ("Pabrik Nusa Digital berkapasitas 4 GWh per tahun.", "Di mana pabrik Nusa Digital?"),
+        ("The Narvik site will draw 300 MW from the grid.", "Who supplies the Narvik site?"),
+    ):
+        assert answer_span(sentence, analyze(question)) is None
+    # a name of several words after a figure is still a name
+    sentence = "The contract went to 3 Nordic Power Partners, a consortium."
+    assert answer_span(sentence, analyze("Who won the contract?")).text == "Nordic Power Partners"
+
+
 def test_a_weekday_alone_is_the_day_of_the_report_not_the_answer():
     """ "said on Tuesday" dates the news; a question in another language than the article shares none of
     its words to tell the clauses apart, and the name it shares stands next to the weekday."""
