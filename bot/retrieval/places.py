@@ -14,27 +14,56 @@ import re
 
 # The bot's own languages and those of the nearest neighbours in news: more cost a few ms each, once.
 LANGUAGES = ("en", "id", "ms", "es", "pt", "fr", "de", "it", "nl")
+# Languages whose news abbreviates a place of several words by its initials ("US", "UAE"; "AS" for
+# Amerika Serikat). Spanish writes "EE. UU.", so its initials ("EU" for Estados Unidos) would only
+# collide with other places. Two places with the same initials ("AS": also Afrika Selatan) both count.
+INITIALS = ("en", "id", "ms")
 
 
 @functools.cache
-def _table() -> tuple[re.Pattern, dict[str, tuple[str, ...]]]:
-    """A pattern finding any place name, and each name (casefolded) -> every name of that place."""
+def _table() -> tuple[re.Pattern, re.Pattern, dict[str, tuple[str, ...]]]:
+    """A pattern finding any place name, one finding an abbreviation of one, and each name
+    (casefolded; an abbreviation without its dots) -> every name and abbreviation of that place."""
     from babel import Locale
 
     by_code: dict[str, set[str]] = {}
+    initials: dict[str, set[str]] = {}
     for language in LANGUAGES:
         for code, name in Locale.parse(language).territories.items():
             if not re.search(r"[()\d]", name):  # "Congo (DRC)" and the like: not how a question writes it
                 by_code.setdefault(code, set()).add(name)
+                if language in INITIALS and _initials(name):
+                    initials.setdefault(code, set()).add(_initials(name))
     names: dict[str, tuple[str, ...]] = {}
-    for forms in by_code.values():
+    short: set[str] = set()
+    for code, forms in by_code.items():
+        abbreviations = initials.get(code, set())
+        everything = tuple(sorted({*forms, *abbreviations, *(".".join(a) + "." for a in abbreviations)}))
         for form in forms:
-            names[form.casefold()] = tuple(sorted(forms))
-    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE), names
+            names[form.casefold()] = everything
+        for a in abbreviations:
+            names[a.casefold()] = tuple(sorted({*names.get(a.casefold(), ()), *everything}))
+        short |= abbreviations
+    alternatives = "|".join(
+        re.escape(n) for n in sorted(names.keys() - {a.casefold() for a in short}, key=len, reverse=True)
+    )
+    dotted = "|".join(r"\.?".join(a) + r"\.?" for a in sorted(short, key=len, reverse=True))
+    return (
+        re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE),
+        re.compile(rf"(?<![\w.])(?:{dotted})(?!\.?\w)"),  # as written, in capitals: "US", "U.S.", "A.S."
+        names,
+    )
+
+
+def _initials(name: str) -> str:
+    """ "United States" -> "US", "Amerika Serikat" -> "AS": how news writes a place of several words."""
+    words = name.split()
+    return "".join(w[0] for w in words) if len(words) > 1 and all(w[0].isupper() for w in words) else ""
 
 
 def places(text: str) -> list[tuple[str, tuple[str, ...]]]:
-    """Each place the text names, as written, with its names in every language of LANGUAGES."""
-    pattern, names = _table()
-    return [(m.group(), names[m.group().casefold()]) for m in pattern.finditer(text)]
+    """Each place the text names, as written, with its names and abbreviations in every language of LANGUAGES."""
+    pattern, abbreviation, names = _table()
+    found = [(m.start(), m.group(), names[m.group().casefold()]) for m in pattern.finditer(text)]
+    found += [(m.start(), m.group(), names[m.group().replace(".", "").casefold()]) for m in abbreviation.finditer(text)]
+    return [(written, forms) for _, written, forms in sorted(found)]

@@ -4,10 +4,11 @@ Indonesian; not the seeds), with the real model and a real index."""
 from __future__ import annotations
 
 from dataclasses import replace
+from types import SimpleNamespace
 
 import pytest
 
-from bot.retrieval import places, questions, trust
+from bot.retrieval import lexical, places, questions, trust
 from bot.retrieval.config import RetrievalConfig
 from bot.retrieval.engine import Engine
 from bot.retrieval.search import search
@@ -229,6 +230,10 @@ def test_a_country_named_in_another_language_is_known_in_the_articles_language(a
         ("Berapa investasi Meta di Amerika Serikat?", "Amerika Serikat", "United States"),
         ("Wie viel kostet ein Windpark in Südostasien?", "Südostasien", "Asia Tenggara"),
         ("What did the port of Bergen in Norway buy?", "Norway", "Norwegia"),
+        # abbreviated by the initials of its name in English, Indonesian or Malay
+        ("How much will Meta invest in US data centres?", "US", "Amerika Serikat"),
+        ("Berapa investasi Meta di A.S. tahun ini?", "A.S.", "United States"),
+        ("Which UAE fund invested?", "UAE", "Uni Emirat Arab"),
     ],
 )
 def test_a_place_is_found_with_its_names_in_other_languages(text, place, also):
@@ -237,6 +242,19 @@ def test_a_place_is_found_with_its_names_in_other_languages(text, place, also):
 
 def test_only_whole_words_name_a_place():
     assert places.places("Perusahaan itu membangun pabrik; Omani? no, Chadwick and Perugia.") == []
+    assert places.places("Tell us as much as you can; USB sticks and a U.S.S.R. poster.") == []  # in capitals, whole
+
+
+def test_a_country_the_question_abbreviates_is_known_by_any_of_its_names_in_the_articles():
+    """ "US" in an English question, "A.S." or "Amerika Serikat" in an Indonesian archive."""
+
+    def archive_of(text: str):
+        return SimpleNamespace(word_lists=[sorted(set(lexical.tokens(text)))])
+
+    asked = questions.analyze("Until when will Meta invest in US infrastructure?")
+    assert trust.unknown_terms(asked, archive_of("Meta berinvestasi di infrastruktur A.S. hingga 2028.")) == ()
+    assert trust.unknown_terms(asked, archive_of("Meta berinvestasi di Amerika Serikat hingga 2028.")) == ()
+    assert trust.unknown_terms(asked, archive_of("Meta berinvestasi di Jerman hingga 2028.")) == ("US",)
 
 
 # --- the rules' reading of a question and a sentence, without the model -------------------------
