@@ -510,6 +510,21 @@ def _new_parts(span: Span, question: Question, asked: str) -> list[Span]:
     return out
 
 
+# An organisation asked for ("which insurance company", "perusahaan mana", "qué empresa"): no person answers.
+_ORGANISATION_ASKED = (
+    r"(?i)\b(?:which|what)\s+(?:[\w-]+\s+){0,2}(?:compan(?:y|ies)|firms?|organi[sz]ations?|insurers?|manufacturers?|"
+    r"suppliers?)\b|\b(?:perusahaan|organisasi|lembaga|produsen|pemasok)\s+(?:[\w-]+\s+)?(?:mana|apa)\b"
+    r"|\b(?:qu[eé]|cu[aá]les?)\s+(?:empresas?|compañ[ií]as?|fabricantes?|proveedor(?:es)?|aseguradoras?)\b"
+)
+
+
+def _titled(sentence: str, span: Span) -> bool:
+    """A job title stands right before the name ("chief executive Ingrid Solberg", "Direktur Utama Rini Hartanto,"):
+    the name of a person."""
+    before = re.search(r"([^\W\d_][\w-]*)[\s,:]*$", sentence[: span.start])
+    return bool(before) and _is_title(before.group(1))
+
+
 def _is_rate(sentence: str, span: Span) -> bool:
     """The figure is given as a rate: its clause says "per", "por", "setiap" or "/", or "a"/"each"
     follows it ("$20 a month")."""
@@ -559,6 +574,9 @@ def answer_spans(sentence: str, question: Question, context: str = "") -> list[S
         spans = [s for s in spans if s.kind != "money"]  # "how many GPUs?" counts GPUs, not the $600 billion
     if kind == "how_many":  # "a 1-gigawatt project" measures gigawatts: it counts neither turbines nor staff
         spans = [s for s in spans if _counts_what_is_asked(s, question)]
+    if kind == "who" and re.search(_ORGANISATION_ASKED, question.text):
+        # "which insurance company?" is not answered by "chief executive Ingrid Solberg": a title makes a person
+        spans = [s for s in spans if not _titled(sentence, s)]
     if kind in ("how_many", "how_much") and re.search(_RATE_ASKED, question.text):
         # "per kWh?" is answered by a rate ("9,8 sen per kWh"), not by the project's Rp 2,1 triliun
         spans = [s for s in spans if _is_rate(sentence, s)]

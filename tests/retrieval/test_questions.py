@@ -244,6 +244,18 @@ def test_a_count_is_not_answered_by_money_unless_the_question_counts_money():
     assert answer_span("Halvard will spend $600 billion on chips.", analyze("How many dollars will Halvard spend?"))
 
 
+def test_a_company_asked_for_is_not_answered_by_a_person_named_with_a_title():
+    said = '"We will sort out who pays," chief executive Ingrid Solberg said.'
+    assert answer_span(said, analyze("Which insurance company covers the Skarv wind farm?")) is None
+    assert answer_span(said, analyze("Who leads the company?")).text == "Ingrid Solberg"  # a person asked for
+    both = "The cable is insured by Gjensidige, chief executive Ingrid Solberg said."
+    assert answer_span(both, analyze("Which insurance company covers the cable?")).text == "Gjensidige"
+    direktur = "Menurut direktur utama Budi Santoso, pabrik itu sudah diasuransikan."
+    assert answer_span(direktur, analyze("Perusahaan mana yang mengasuransikan pabrik itu?")) is None
+    consejero = "El cable lo fabricó Nordkabel, según el consejero delegado Mateo Arrieta."
+    assert answer_span(consejero, analyze("¿Qué empresa fabricó el cable?")).text == "Nordkabel"
+
+
 def test_a_unit_after_a_figure_is_not_a_name_or_a_place():
     for sentence, question in (
         (
