@@ -46,11 +46,15 @@ def write_archive(root, articles=ARTICLES):
         (root / "seeds" / name).write_text(text, encoding="utf-8")
 
 
+def open_archive(tmp_path_factory, embedder, name: str, articles=ARTICLES) -> Engine:
+    root = tmp_path_factory.mktemp(name)
+    write_archive(root, articles)
+    return Engine.open(make_settings(root), embedder=embedder)
+
+
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory, embedder) -> Engine:
-    root = tmp_path_factory.mktemp("trust-archive")
-    write_archive(root)
-    return Engine.open(make_settings(root), embedder=embedder)
+    return open_archive(tmp_path_factory, embedder, "trust-archive")
 
 
 def verdict(engine: Engine, question: str) -> trust.Verdict:
@@ -133,9 +137,7 @@ SUBJECTS = {
 
 @pytest.fixture(scope="module")
 def subjects(tmp_path_factory, embedder) -> Engine:
-    root = tmp_path_factory.mktemp("subjects-archive")
-    write_archive(root, SUBJECTS)
-    return Engine.open(make_settings(root), embedder=embedder)
+    return open_archive(tmp_path_factory, embedder, "subjects-archive", SUBJECTS)
 
 
 @pytest.mark.parametrize(
@@ -336,9 +338,7 @@ PRESIDENTS = {
 
 @pytest.fixture(scope="module")
 def presidents(tmp_path_factory, embedder) -> Engine:
-    root = tmp_path_factory.mktemp("presidents")
-    write_archive(root, PRESIDENTS)
-    return Engine.open(make_settings(root), embedder=embedder)
+    return open_archive(tmp_path_factory, embedder, "presidents", PRESIDENTS)
 
 
 def _first_from(engine: Engine, question: str, source: str):
