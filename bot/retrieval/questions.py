@@ -818,7 +818,7 @@ def mentions_subject(question: Question, text: str) -> bool:
     own = {w.casefold() for n in entity(question) for w in n.split()}
     if not own:
         return True
-    asked = [run & own for text in (question.text, *question.context) for run in _runs(text)]  # "And how old is she?"
+    asked = [run & own for said in (question.text, *question.context) for run in _runs(said)]  # "And how old is she?"
     asked = [run for run in asked if run]
     return any(run <= q or q <= run for q in asked for run in _runs(text))
 
