@@ -33,15 +33,10 @@ class Unavailable(RuntimeError):
 OVERRULE = 10
 
 
-def detect(text: str) -> str | None:
-    """The ISO 639-1 code of the text's language (639-3 where there is none), or None for text without letters."""
-    scores = _scores(text)
-    return max(scores, key=scores.__getitem__) if scores else None
-
-
 def settle(declared: str | None, text: str) -> str | None:
-    """The language an article is ranked in: the one its page or header declares, unless the text reads
-    as another beyond doubt (page templates declare "en" on pages in any language); detected when none is."""
+    """The language an article is ranked in, as an ISO 639-1 code (639-3 where there is none): the one its
+    page or header declares, unless the text reads as another beyond doubt (page templates declare "en" on
+    pages in any language); detected when none is; None for text without letters that declares none."""
     scores = _scores(text)
     if not scores:
         return declared

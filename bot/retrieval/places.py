@@ -21,9 +21,9 @@ INITIALS = ("en", "id", "ms")
 
 
 @functools.cache
-def _table() -> tuple[re.Pattern, re.Pattern, dict[str, tuple[str, ...]]]:
-    """A pattern finding any place name, one finding an abbreviation of one, and each name
-    (casefolded; an abbreviation without its dots) -> every name and abbreviation of that place."""
+def _table() -> tuple[re.Pattern, re.Pattern, dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """A pattern finding any place name, one finding an abbreviation of one, and each name (casefolded),
+    and each abbreviation (without its dots) -> every name and abbreviation of that place (of those places)."""
     from babel import Locale
 
     by_code: dict[str, set[str]] = {}
@@ -32,26 +32,24 @@ def _table() -> tuple[re.Pattern, re.Pattern, dict[str, tuple[str, ...]]]:
         for code, name in Locale.parse(language).territories.items():
             if not re.search(r"[()\d]", name):  # "Congo (DRC)" and the like: not how a question writes it
                 by_code.setdefault(code, set()).add(name)
-                if language in INITIALS and _initials(name):
-                    initials.setdefault(code, set()).add(_initials(name))
+                if language in INITIALS and (short := _initials(name)):
+                    initials.setdefault(code, set()).add(short)
     names: dict[str, tuple[str, ...]] = {}
-    short: set[str] = set()
+    abbreviated: dict[str, set[str]] = {}
     for code, forms in by_code.items():
-        abbreviations = initials.get(code, set())
-        everything = tuple(sorted({*forms, *abbreviations, *(".".join(a) + "." for a in abbreviations)}))
+        own = initials.get(code, set())
+        everything = {*forms, *own, *(".".join(a) + "." for a in own)}
         for form in forms:
-            names[form.casefold()] = everything
-        for a in abbreviations:
-            names[a.casefold()] = tuple(sorted({*names.get(a.casefold(), ()), *everything}))
-        short |= abbreviations
-    alternatives = "|".join(
-        re.escape(n) for n in sorted(names.keys() - {a.casefold() for a in short}, key=len, reverse=True)
-    )
-    dotted = "|".join(r"\.?".join(a) + r"\.?" for a in sorted(short, key=len, reverse=True))
+            names[form.casefold()] = tuple(sorted(everything))
+        for a in own:
+            abbreviated.setdefault(a, set()).update(everything)
+    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    dotted = "|".join(r"\.?".join(a) + r"\.?" for a in sorted(abbreviated, key=len, reverse=True))
     return (
         re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE),
         re.compile(rf"(?<![\w.])(?:{dotted})(?!\.?\w)"),  # as written, in capitals: "US", "U.S.", "A.S."
         names,
+        {a: tuple(sorted(forms)) for a, forms in abbreviated.items()},
     )
 
 
@@ -63,7 +61,7 @@ def _initials(name: str) -> str:
 
 def places(text: str) -> list[tuple[str, tuple[str, ...]]]:
     """Each place the text names, as written, with its names and abbreviations in every language of LANGUAGES."""
-    pattern, abbreviation, names = _table()
+    pattern, abbreviation, names, abbreviations = _table()
     found = [(m.start(), m.group(), names[m.group().casefold()]) for m in pattern.finditer(text)]
-    found += [(m.start(), m.group(), names[m.group().replace(".", "").casefold()]) for m in abbreviation.finditer(text)]
+    found += [(m.start(), m.group(), abbreviations[m.group().replace(".", "")]) for m in abbreviation.finditer(text)]
     return [(written, forms) for _, written, forms in sorted(found)]

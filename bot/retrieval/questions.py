@@ -425,7 +425,7 @@ def _names(sentence: str, context: str) -> list[Span]:
         s
         for s in out
         if (s.text[:1].isupper() or any(c.isupper() for c in s.text[1:2]))
-        and not (" " not in s.text and re.search(r"\d\s?$", sentence[: s.start]))
+        and not (" " not in s.text and re.search(r"\d\s?$", sentence[max(0, s.start - 2) : s.start]))
     ]
 
 

