@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from bot.core import messages
 from bot.core.errors import IndexCorrupt, IndexWriteError
@@ -198,8 +199,11 @@ class Engine:
 
     def _find(self, data: IndexData, asked: questions.Question) -> Found:
         text = asked.searched
-        result = search(data, self.embedder.query(text), text, self.config.top_k, self.params, asked)
+        qvec = self.embedder.query(text)
+        result = search(data, qvec, text, self.config.top_k, self.params, asked)
         result = trust.role_first(asked, result, data)
+        deeper = partial(search, data, qvec, text, trust.DEEPER, self.params, asked)
+        result = trust.relation_first(asked, result, data, deeper)
         return Found(asked, result, trust.judge(asked, result, data, self.min_relevance), data)
 
 

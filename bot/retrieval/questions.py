@@ -420,7 +420,8 @@ def _names(sentence: str, context: str) -> list[Span]:
         if keep:
             out.extend(_after_title(sentence, keep, context) if titled else [_join(sentence, keep)])
     # a connector left alone at an edge ("de Ferrol") is not part of the name; a word right after a
-    # figure is its unit ("640 MW", "2 GWh"), not a name or a place
+    # figure is its unit ("640 MW", "2 GWh"), not a name or a place; "Madrid-based" names Madrid
+    out = [_place_of_based(s) for s in out]
     return [
         s
         for s in out
@@ -430,6 +431,13 @@ def _names(sentence: str, context: str) -> list[Span]:
 
 
 _OPENING_MARKS = " \"'“‘(«¿¡"
+# "the Madrid-based developer": where the developer is. The place before the suffix is the name.
+_BASED = re.compile(r"-(?:based|headquartered)\b", re.IGNORECASE)
+
+
+def _place_of_based(span: Span) -> Span:
+    cut = _BASED.search(span.text)
+    return replace(span, end=span.start + cut.start(), text=span.text[: cut.start()]) if cut else span
 
 
 def _is_title(word: str) -> bool:
@@ -626,7 +634,8 @@ def answer_spans(sentence: str, question: Question, context: str = "") -> list[S
             acronym = s.text.replace(".", "").isupper() and " " not in s.text
             return 0 if " " in s.text else 2 if acronym else 1
         if kind == "where":
-            return 0 if re.search(_PLACE_BEFORE, sentence[: s.start]) else 1
+            placed = re.search(_PLACE_BEFORE, sentence[: s.start]) or _BASED.match(sentence, s.end)
+            return 0 if placed else 1
         if kind == "when":  # "the company said on Tuesday": a weekday alone is the day of the report
             return 1 if re.fullmatch(_WEEKDAYS, s.text, re.IGNORECASE) else 0
         return 0
@@ -830,6 +839,22 @@ def role_tied(question: Question, relation: str, sentence: str) -> bool:
     return any(
         (h := role_holder(sentence, m.start(), m.end())) is not None and h.casefold() in words
         for m in re.finditer(RELATIONS[relation], sentence, re.IGNORECASE)
+    )
+
+
+def role_alone(relation: str, sentence: str) -> bool:
+    """The sentence states the role and ties it to no name: "chief financial officer Lars Øvrebø said"."""
+    mentions = list(re.finditer(RELATIONS[relation], sentence, re.IGNORECASE))
+    return bool(mentions) and all(role_holder(sentence, m.start(), m.end()) is None for m in mentions)
+
+
+def stated_near(relation: str, sentence: str, names: tuple[str, ...]) -> bool:
+    """The relation is stated within _NEAR characters of one of the names: "Ventos del Sur, the Madrid-based"."""
+    at = [(m.start(), m.end()) for n in names for m in re.finditer(rf"(?<!\w){re.escape(n)}(?!\w)", sentence)]
+    return any(
+        max(a - m.end(), m.start() - b, 0) <= _NEAR
+        for m in re.finditer(RELATIONS[relation], sentence, re.IGNORECASE)
+        for a, b in at
     )
 
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from bot.retrieval import calibration, lexical, places, questions
@@ -63,6 +64,8 @@ ANSWER_BONUS = 0.005
 # Span.fit of a span of the preferred kind within questions._NEAR characters of a question word (1.0).
 PLAIN_FIT = 0.9
 RULE_PENALTY = 1.0  # a rule's "no" puts the score far below any threshold a sweep would try
+# How far down `relation_first` looks for a passage stating the relation the first one does not.
+DEEPER = 10
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,52 @@ def role_first(question: Question, result: Result, data: IndexData) -> Result:
         if all(questions.role_tied(question, r, sentence) for r in _roles(question)) and not _rule(question, hit, data):
             return replace(result, hits=(hit, *hits[:j], *hits[j + 1 :]))
     return result
+
+
+def relation_first(question: Question, result: Result, data: IndexData, deeper: Callable[[], Result]) -> Result:
+    """The hits with, first, a passage further down (`deeper`: the same search, DEEPER hits) whose
+    highlighted sentence ties the role or headquarters asked to the question's entity, when the first
+    hit's passage never states it ("Where is Meridian based?": "Singapore-based consultancy Meridian"
+    ranked 5th, under passages about Meridian's forecast). Only those relations: word order ties them
+    to a name ("Madrid-based developer Ventos", "Halvorsen's CFO"); nothing ties a count of
+    "employees", a bank or a supplier beside a name to it (jobs a project creates, a loan to another)."""
+    hits = result.hits
+    asked = questions.relations(question)
+    if not hits or not asked or not set(asked) <= TIED:
+        return result
+    if all(questions.states(r, data.passages[hits[0].index].text) for r in asked):
+        return result
+    for hit in deeper().hits:
+        if hit.index != hits[0].index and _ties_relation(question, hit, data) and not _rule(question, hit, data):
+            rest = tuple(h for h in hits if h.index != hit.index)
+            return replace(result, hits=(hit, *rest)[: len(hits)])
+    return result
+
+
+# The relations `relation_first` reads the tie of: the roles, and where an entity is based.
+TIED = questions.ROLES | {"headquarters"}
+
+
+def _ties_relation(question: Question, hit, data: IndexData) -> bool:
+    """The sentence names every name of the question (its article's title may name the entity) and
+    ties each relation to it: the place within a few words of the name, the role beside it or, a
+    role standing alone ("chief financial officer Lars Øvrebø told analysts"), in an article whose
+    title names the entity."""
+    passage = data.passages[hit.index]
+    sentence = passage.text[slice(*hit.highlight)]
+    names = questions.entity(question)
+    if not names or not all(n in sentence or n in passage.title for n in names):
+        return False
+    for r in questions.relations(question):
+        if r not in questions.ROLES:
+            tied = questions.stated_near(r, sentence, names)
+        else:
+            tied = questions.role_tied(question, r, sentence) or (
+                questions.role_alone(r, sentence) and all(n in passage.title for n in names)
+            )
+        if not tied:
+            return False
+    return True
 
 
 def _roles(question: Question) -> tuple[str, ...]:

@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from bot.retrieval import questions
 from bot.retrieval.questions import _RATE_ASKED, analyze, kind, language, mentions_subject, names
 
 
@@ -439,3 +440,51 @@ def test_a_unit_is_read_whole():
 )
 def test_a_text_names_the_subject_by_its_name_not_by_a_shared_word(question, text, names_it):
     assert mentions_subject(analyze(question), text) is names_it
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "answer"),
+    [
+        # "Madrid-based" says where the developer is; "in northern Chile" is where its project is
+        (
+            "Where is Ventisca Energía headquartered?",
+            "Ventisca Energía, the Madrid-based developer, will build its next plant in northern Chile.",
+            "Madrid",
+        ),
+        ("Where is Tidewater Grid based?", "The Lisbon-headquartered Tidewater Grid works in Spain.", "Lisbon"),
+        (
+            "Di mana kantor pusat Tidewater Grid?",
+            "Tidewater Grid, yang berkantor pusat di Lisboa, bekerja di Spanyol.",
+            "Lisboa",
+        ),
+    ],
+)
+def test_the_place_of_a_based_company_answers_where_it_is(question, sentence, answer):
+    assert questions.answer_span(sentence, questions.analyze(question), sentence).text == answer
+
+
+@pytest.mark.parametrize(
+    ("sentence", "near"),
+    [
+        ("Tidewater Grid, the Lisbon-based consultancy, published the report.", True),
+        ("Tidewater Grid, con sede en Lisboa, publicó el informe.", True),
+        ("Tidewater Grid, yang berkantor pusat di Lisboa, menerbitkan laporan itu.", True),
+        ("Tidewater Grid published a report that the Lisbon-based installers of southern Spain welcomed.", False),
+    ],
+)
+def test_a_relation_is_stated_for_a_name_only_within_a_few_words_of_it(sentence, near):
+    assert questions.stated_near("headquarters", sentence, ("Tidewater Grid",)) is near
+
+
+@pytest.mark.parametrize(
+    ("sentence", "alone"),
+    [
+        ("Chief financial officer Marta Reis told clients the studies take longer.", True),
+        ("Direktur keuangan Joko Pranoto mengatakan kajian itu membantu.", True),
+        ("Orbit Bus's chief financial officer Joko Pranoto said the buses were cheaper.", False),
+        ("El director financiero de Orbit Bus, Joko Pranoto, lo anunció.", False),
+        ("The buses arrive in May.", False),
+    ],
+)
+def test_a_role_is_alone_when_no_name_holds_it(sentence, alone):
+    assert questions.role_alone("cfo", sentence) is alone

@@ -369,3 +369,115 @@ def test_a_role_tied_to_no_name_of_the_question_moves_nothing(presidents):
     first = _first_from(presidents, question, "orbit_en.txt")
     assert trust.role_first(asked, first, presidents.data) is first
     assert not presidents.ask(question).answered
+
+
+BASES = {
+    "tidewater_outlook_en.txt": (
+        "Tidewater Grid sees solar demand doubling in Iberia\n\n"
+        "Demand for rooftop solar in Spain and Portugal could double by 2030, according to an outlook published "
+        "on Monday by Tidewater Grid. The report expects falling panel prices and higher power bills to push "
+        "households and small firms to install panels on their roofs. Tidewater Grid also warns that local grids "
+        "will need new transformers to carry the power back to the network at midday. Installers told the "
+        "authors that waiting lists for a rooftop system are now longer than four months in Andalusia.\n\n"
+        "The report's authors interviewed more than 200 installers. Tidewater Grid, the Lisbon-based consultancy, "
+        "has published the outlook every year since 2019.\n"
+    ),
+    "tidewater_fees_en.txt": (
+        "Tidewater Grid raises its fees for grid studies\n\n"
+        "Chief financial officer Marta Reis said Tidewater Grid will charge more for its grid connection studies "
+        "from January, as the studies now take twice as long as three years ago.\n"
+    ),
+    "orbit_id.txt": (
+        "Orbit Bus membeli 40 bus listrik\n\n"
+        "Orbit Bus membeli 40 bus listrik untuk rute bandara. Direktur keuangan Joko Pranoto mengatakan kajian "
+        "jaringan dari Tidewater Grid membantu perusahaan memilih lokasi pengisian daya. Tidewater Grid mempekerjakan "
+        "120 orang di kantornya.\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def bases(tmp_path_factory, embedder) -> Engine:
+    return open_archive(tmp_path_factory, embedder, "bases", BASES)
+
+
+def _found(engine: Engine, question: str, first_source: str):
+    """The question, the search's hits led by a passage of `first_source` that does not state what
+    is asked (as a search may rank it), and the deeper search."""
+    asked = questions.analyze(question)
+    qvec = engine.embedder.query(question)
+    result = search(engine.data, qvec, question, engine.config.top_k)
+    deeper = search(engine.data, qvec, question, trust.DEEPER)
+    first = next(
+        h
+        for h in deeper.hits
+        if engine.data.passages[h.index].source == first_source
+        and not any(questions.states(r, engine.data.passages[h.index].text) for r in questions.relations(asked))
+    )
+    hits = (first, *(h for h in result.hits if h.index != first.index))[: len(result.hits)]
+    return asked, replace(result, hits=hits), lambda: deeper
+
+
+@pytest.mark.parametrize(
+    ("question", "first", "moved", "short"),
+    [
+        # the first passage is about Tidewater's outlook and never says where it is based
+        ("Where is Tidewater Grid based?", "tidewater_outlook_en.txt", "tidewater_outlook_en.txt", "Lisbon"),
+        ("Where is Tidewater Grid headquartered?", "tidewater_fees_en.txt", "tidewater_outlook_en.txt", "Lisbon"),
+        # a role standing alone, in an article whose title names the company
+        (
+            "Who is Tidewater Grid's chief financial officer?",
+            "tidewater_outlook_en.txt",
+            "tidewater_fees_en.txt",
+            "Marta Reis",
+        ),
+        ("Siapa CFO Tidewater Grid?", "tidewater_outlook_en.txt", "tidewater_fees_en.txt", "Marta Reis"),
+    ],
+)
+def test_a_passage_further_down_that_ties_the_relation_to_the_entity_goes_first(bases, question, first, moved, short):
+    asked, result, deeper = _found(bases, question, first)
+    top = bases.data.passages[result.hits[0].index]
+    assert top.source == first
+    assert not trust.judge(asked, result, bases.data, bases.min_relevance).covered
+    rescued = trust.relation_first(asked, result, bases.data, deeper)
+    hit = rescued.hits[0]
+    assert bases.data.passages[hit.index].source == moved and hit not in result.hits[:1]
+    assert len(rescued.hits) == len(result.hits)
+    answer = bases.ask(question)
+    assert answer.answered and answer.short == short
+
+
+def test_a_role_standing_alone_in_another_companys_article_is_not_the_entitys(bases):
+    """ "Direktur keuangan Joko Pranoto" in an article about Orbit Bus that names Tidewater Grid: Orbit's CFO."""
+    question = "Siapa direktur keuangan Tidewater Grid?"
+    asked, result, _ = _found(bases, question, "tidewater_outlook_en.txt")
+    orbit = next(i for i, p in enumerate(bases.data.passages) if p.source == "orbit_id.txt")
+    only_orbit = search(bases.data, bases.embedder.query(question), question, trust.DEEPER)
+    only_orbit = replace(only_orbit, hits=(result.hits[0], *(h for h in only_orbit.hits if h.index == orbit)))
+    assert len(only_orbit.hits) == 2
+    assert questions.role_alone("cfo", bases.data.passages[orbit].text)
+    assert trust.relation_first(asked, result, bases.data, lambda: only_orbit) is result
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many employees does Tidewater Grid have?",  # a count beside a name may count something else
+        "Why is Tidewater Grid based in Lisbon?",  # a why-question asks no relation
+    ],
+)
+def test_only_roles_and_headquarters_are_looked_for_further_down(bases, question):
+    asked, result, _ = _found(bases, question, "tidewater_fees_en.txt")
+
+    def deeper():
+        raise AssertionError("searched further down")
+
+    assert trust.relation_first(asked, result, bases.data, deeper) is result
+
+
+def test_a_first_passage_stating_the_relation_keeps_its_place(bases):
+    question = "Where is Tidewater Grid based?"
+    asked, result, deeper = _found(bases, question, "tidewater_outlook_en.txt")
+    stating = next(h for h in deeper().hits if "Lisbon-based" in bases.data.passages[h.index].text)
+    result = replace(result, hits=(stating, *(h for h in result.hits if h != stating)))
+    assert trust.relation_first(asked, result, bases.data, deeper) is result
