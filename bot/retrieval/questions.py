@@ -772,6 +772,7 @@ _WHY = re.compile(r"^\W*(?:why|mengapa|kenapa|por ?qu[eé])\b", re.IGNORECASE)
 _ROLE_FILLERS = frozenset("former mantan ex new baru then kini now".split())
 
 
+@functools.lru_cache(maxsize=256)  # search reads it for each candidate passage, trust again
 def relations(question: Question) -> tuple[str, ...]:
     """The relations the question asks about (RELATIONS keys); none for a why-question, which
     asks for an explanation in which these words are only context."""

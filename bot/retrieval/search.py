@@ -357,7 +357,12 @@ def best_sentence(
             sims += fits
         else:
             share = params.name_share if questions.answer_kind(asked) in ("who", "where") else 1.0
-            sims += params.answer_weight * share * fits
+            # a place or name in a sentence that states the relation asked ("con sede en Madrid") is as
+            # telling as a figure; not a role, which a sentence may state for anyone ("co-founder Sam")
+            relations = [r for r in questions.relations(asked) if r not in questions.ROLES]
+            stated = [any(questions.states(r, text[a:b]) for r in relations) for a, b in spans]
+            shares = np.where(stated, 1.0, share) if relations else share
+            sims += params.answer_weight * shares * fits
     j = int(np.argmax(sims))
     return s0 + j, spans[j]
 

@@ -138,3 +138,49 @@ def test_a_later_passage_about_a_name_that_only_shares_a_word_is_not_cited(chief
     assert other and other[0].relevance >= FOLLOWER_RELEVANCE  # relevant enough to be shown, but for the rule
     assert composed.short == "Sigrid Haugen"
     assert [c.source for c in composed.citations] == ["nordvik_en.txt"]
+
+
+HEADQUARTERS = {
+    "sede_es.txt": (
+        "Ventisca Energía gana una subasta en Perú\n\n"
+        "El consejero delegado de Ventisca Energía, Lucía Ferrer, viajó a Lima para la firma. Ferrer recordó que "
+        "la compañía, con sede en Valencia, lleva ocho años en Perú y opera tres parques solares en el país.\n"
+    ),
+    "hq_en.txt": (
+        "Tidewater Grid wins a contract in Morocco\n\n"
+        "Tidewater Grid's chief executive, Ana Costa, flew to Rabat for the signing. Costa said the company, "
+        "headquartered in Porto, has worked in North Africa for six years.\n"
+    ),
+    "hq_id.txt": (
+        "Nusa Surya menang tender di Filipina\n\n"
+        "Direktur utama Nusa Surya, Dewi Lestari, terbang ke Manila untuk penandatanganan. Dewi mengatakan "
+        "perusahaan yang berkantor pusat di Surabaya itu sudah enam tahun bekerja di Filipina.\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def headquarters(tmp_path_factory, embedder):
+    tmp = tmp_path_factory.mktemp("headquarters")
+    (tmp / "seeds").mkdir()
+    for name, text in HEADQUARTERS.items():
+        (tmp / "seeds" / name).write_text(text, encoding="utf-8")
+    return Engine.open(make_settings(tmp), embedder=embedder)
+
+
+@pytest.mark.parametrize(
+    ("question", "place"),
+    [
+        ("¿Dónde tiene su sede Ventisca Energía?", "Valencia"),
+        ("Where is Tidewater Grid headquartered?", "Porto"),
+        ("Di mana kantor pusat Nusa Surya?", "Surabaya"),
+    ],
+)
+def test_the_sentence_stating_the_headquarters_is_highlighted_over_one_naming_the_company(
+    headquarters, embedder, question, place
+):
+    """The sentence naming the company and a city it flew to is the more similar; the one that says
+    where it is based answers."""
+    result, composed = answer(headquarters, embedder, question)
+    assert place in highlight(headquarters, result.hits[0])
+    assert composed.short == place
