@@ -203,7 +203,7 @@ class Engine:
         result = search(data, qvec, text, self.config.top_k, self.params, asked)
         result = trust.role_first(asked, result, data)
         deeper = partial(search, data, qvec, text, trust.DEEPER, self.params, asked)
-        result = trust.relation_first(asked, result, data, deeper)
+        result = trust.further_down(asked, result, data, deeper)
         return Found(asked, result, trust.judge(asked, result, data, self.min_relevance), data)
 
 

@@ -439,7 +439,7 @@ def test_a_passage_further_down_that_ties_the_relation_to_the_entity_goes_first(
     top = bases.data.passages[result.hits[0].index]
     assert top.source == first
     assert not trust.judge(asked, result, bases.data, bases.min_relevance).covered
-    rescued = trust.relation_first(asked, result, bases.data, deeper)
+    rescued = trust.further_down(asked, result, bases.data, deeper)
     hit = rescued.hits[0]
     assert bases.data.passages[hit.index].source == moved and hit not in result.hits[:1]
     assert len(rescued.hits) == len(result.hits)
@@ -456,7 +456,7 @@ def test_a_role_standing_alone_in_another_companys_article_is_not_the_entitys(ba
     only_orbit = replace(only_orbit, hits=(result.hits[0], *(h for h in only_orbit.hits if h.index == orbit)))
     assert len(only_orbit.hits) == 2
     assert questions.role_alone("cfo", bases.data.passages[orbit].text)
-    assert trust.relation_first(asked, result, bases.data, lambda: only_orbit) is result
+    assert trust.further_down(asked, result, bases.data, lambda: only_orbit) is result
 
 
 @pytest.mark.parametrize(
@@ -472,7 +472,7 @@ def test_only_roles_and_headquarters_are_looked_for_further_down(bases, question
     def deeper():
         raise AssertionError("searched further down")
 
-    assert trust.relation_first(asked, result, bases.data, deeper) is result
+    assert trust.further_down(asked, result, bases.data, deeper) is result
 
 
 def test_a_first_passage_stating_the_relation_keeps_its_place(bases):
@@ -480,4 +480,68 @@ def test_a_first_passage_stating_the_relation_keeps_its_place(bases):
     asked, result, deeper = _found(bases, question, "tidewater_outlook_en.txt")
     stating = next(h for h in deeper().hits if "Lisbon-based" in bases.data.passages[h.index].text)
     result = replace(result, hits=(stating, *(h for h in result.hits if h != stating)))
-    assert trust.relation_first(asked, result, bases.data, deeper) is result
+    assert trust.further_down(asked, result, bases.data, deeper) is result
+
+
+DATES = {
+    "ferry_en.txt": (
+        "Harbor Kite opens an electric ferry line across the fjord\n\n"
+        "Harbor Kite's new electric ferry line links the two sides of the fjord near Bergen. Passengers praised "
+        "the quiet crossings, and fishermen said the water near the piers was cleaner.\n"
+    ),
+    "ferry_id.txt": (
+        "Feri listrik Harbor Kite mulai berlayar\n\n"
+        "Pada 14 Maret 2026, Harbor Kite membuka jalur feri listrik pertamanya di dekat Bergen. Kapal itu "
+        "membawa 200 penumpang.\n"
+    ),
+    "bus_es.txt": (
+        "Orbit Bus estrena autobuses eléctricos\n\n"
+        "El 2 de mayo de 2026 Orbit Bus estrenó veinte autobuses eléctricos en Bergen, donde también opera "
+        "una línea de ferris.\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def dates(tmp_path_factory, embedder) -> Engine:
+    return open_archive(tmp_path_factory, embedder, "dates", DATES)
+
+
+@pytest.mark.parametrize(
+    "question", ["When did Harbor Kite open its electric ferry line?", "¿Cuándo abrió Harbor Kite su línea de ferri?"]
+)
+def test_a_date_beside_the_names_further_down_goes_before_a_first_hit_without_one(dates, question):
+    asked, result, deeper = _found(dates, question, "ferry_en.txt")
+    assert not trust.judge(asked, result, dates.data, dates.min_relevance).covered
+    moved = trust.further_down(asked, result, dates.data, deeper)
+    assert dates.data.passages[moved.hits[0].index].source == "ferry_id.txt"
+    answer = dates.ask(question)
+    assert answer.answered and answer.short == "14 Maret 2026"
+
+
+def test_a_date_in_a_passage_not_naming_what_is_asked_stays_below(dates):
+    """Orbit Bus's date, in Bergen where ferries run too, does not date Harbor Kite's line."""
+    question = "When did Harbor Kite open its electric ferry line?"
+    asked, result, deeper = _found(dates, question, "ferry_en.txt")
+    orbit = replace(
+        deeper(), hits=tuple(h for h in deeper().hits if dates.data.passages[h.index].source == "bus_es.txt")
+    )
+    assert orbit.hits
+    assert trust.further_down(asked, result, dates.data, lambda: orbit) is result
+
+
+@pytest.mark.parametrize(
+    ("question", "first"),
+    [
+        ("Who runs the electric ferry line of Harbor Kite?", "ferry_en.txt"),  # names and sums: not looked for
+        ("How many passengers does the Harbor Kite ferry carry?", "ferry_en.txt"),
+        ("When did Harbor Kite open its electric ferry line?", "ferry_id.txt"),  # the first hit holds the date
+    ],
+)
+def test_only_a_date_missing_from_the_first_hit_is_looked_for_further_down(dates, question, first):
+    asked, result, _ = _found(dates, question, first)
+
+    def deeper():
+        raise AssertionError("searched further down")
+
+    assert trust.further_down(asked, result, dates.data, deeper) is result
