@@ -44,13 +44,17 @@ ARTICLES = {
 TURBINES = "How many turbines will the Nordvik wind farm off Bergen have?"
 
 
+def open_articles(tmp_path_factory, embedder, name: str, articles: dict[str, str]) -> Engine:
+    tmp = tmp_path_factory.mktemp(name)
+    (tmp / "seeds").mkdir()
+    for file, text in articles.items():
+        (tmp / "seeds" / file).write_text(text, encoding="utf-8")
+    return Engine.open(make_settings(tmp), embedder=embedder)
+
+
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory, embedder):
-    tmp = tmp_path_factory.mktemp("tiny-answering")
-    (tmp / "seeds").mkdir()
-    for name, text in ARTICLES.items():
-        (tmp / "seeds" / name).write_text(text, encoding="utf-8")
-    return Engine.open(make_settings(tmp), embedder=embedder)
+    return open_articles(tmp_path_factory, embedder, "tiny-answering", ARTICLES)
 
 
 def answer(engine: Engine, embedder, question: str, params: SearchParams = SearchParams()):
@@ -161,11 +165,7 @@ HEADQUARTERS = {
 
 @pytest.fixture(scope="module")
 def headquarters(tmp_path_factory, embedder):
-    tmp = tmp_path_factory.mktemp("headquarters")
-    (tmp / "seeds").mkdir()
-    for name, text in HEADQUARTERS.items():
-        (tmp / "seeds" / name).write_text(text, encoding="utf-8")
-    return Engine.open(make_settings(tmp), embedder=embedder)
+    return open_articles(tmp_path_factory, embedder, "headquarters", HEADQUARTERS)
 
 
 @pytest.mark.parametrize(
