@@ -337,7 +337,11 @@ _OPENERS = (
     | lexical.STOPWORDS
 )
 _MONTH_OR_DAY = rf"(?:{_MONTH}|\b(?:{_WEEKDAYS})\b)$"
-_PLACE_BEFORE = r"(?i:\b(?:in|at|near|from|to|into|di|ke|dari|dekat|en|cerca de|desde|de|del|puerto de|port of)\s+)$"
+# "in", "en la", "di": a place follows ("in the Antofagasta region", "en la Patagonia").
+_PLACE_BEFORE = (
+    r"(?i:\b(?:in|at|near|from|to|into|di|ke|dari|dekat|en|cerca de|desde|de|del|puerto de|port of)\s+"
+    r"(?:(?:the|el|la|los|las)\s+)?)$"
+)
 _CONJUNCTION = r"\b(?:and|dan|serta|y|e)\b"
 _LIST_GAP = r",\s*|,?\s+(?:and|dan|serta|y|e)\s+"
 

@@ -122,14 +122,30 @@ def search(
         i = int(cand[o])
         row, span = best[o]
         hit = Hit(i, float(dense[o]), float(fused[o]), span, row, float(own[o]) - median)
-        if params.fold_same_facts and any(_same_fact(data, hit, chosen, params, read) for chosen in hits):
-            continue  # the same fact again, or in another language: keep the better passage
+        folded = _folded_into(data, hit, hits, params, read)
+        if folded is not None:  # the same fact again, or in another language: keep the better passage
+            if typed and _holds_answer(read, hit, asked) and not _holds_answer(read, hits[folded], asked):
+                hits[folded] = hit  # the one that answers: "40% stake" told again with "por 95 millones de euros"
+            continue
         hits.append(hit)
         if len(hits) == k:
             break
     if typed:  # folded by the best-matching sentence, as always; highlighted at the one that answers
         hits = [_answering(data, hit, sims[hit.index], q_tokens, params, asked, read, said) for hit in hits]
     return Result(tuple(hits), relevance)
+
+
+def _folded_into(data: IndexData, hit: Hit, hits: list[Hit], params: SearchParams, read) -> int | None:
+    """The chosen hit stating the same fact as `hit`, if any (none when folding is off)."""
+    if not params.fold_same_facts:
+        return None
+    return next((j for j, chosen in enumerate(hits) if _same_fact(data, hit, chosen, params, read)), None)
+
+
+def _holds_answer(read: Mapping[int, Passage], hit: Hit, asked: questions.Question) -> bool:
+    """Whether the hit's best sentence holds an answer of the kind asked (questions.answer_span)."""
+    text = read[hit.index].text
+    return questions.answer_span(text[slice(*hit.highlight)], asked, text) is not None
 
 
 def lexical_scores(

@@ -184,3 +184,65 @@ def test_the_sentence_stating_the_headquarters_is_highlighted_over_one_naming_th
     result, composed = answer(headquarters, embedder, question)
     assert place in highlight(headquarters, result.hits[0])
     assert composed.short == place
+
+
+RETOLD = {
+    "stake_en.txt": (
+        "Nordvik Power reports a strong quarter\n\n"
+        "Nordvik Power's profit rose in the second quarter as its wind farms produced more power. "
+        "Earlier this year Nordvik bought a 30% stake in the Kvalsund floating wind farm from Brisa Energía.\n"
+    ),
+    "stake_es.txt": (
+        "Nordvik Power compra el 30% de Kvalsund\n\n"
+        "La noruega Nordvik Power ha comprado el 30% del parque flotante Kvalsund a Brisa Energía por 80 millones "
+        "de euros, según un comunicado.\n"
+    ),
+    "bakery_en.txt": (
+        "Pelican Foods opens bakeries\n\n"
+        "Pelican Foods opened 12 bakeries in Leeds this month, and the chain plans more shops in the north.\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def retold(tmp_path_factory, embedder):
+    return open_articles(tmp_path_factory, embedder, "retold", RETOLD)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How much did Nordvik Power pay for its stake in the Kvalsund floating wind farm?",
+        "Berapa Nordvik Power membayar saham di ladang angin Kvalsund?",
+    ],
+)
+def test_of_two_passages_telling_one_fact_the_one_that_answers_is_kept(retold, embedder, question):
+    """The English passage tells the purchase without a price, the Spanish one with it; they are one
+    fact (same names and figure), so one is folded into the other: not the one holding the price."""
+    result, composed = answer(retold, embedder, question)
+    sources = [retold.data.passages[h.index].source for h in result.hits]
+    assert "stake_es.txt" in sources
+    assert composed.short == "80 millones de euros"
+    folded = search(retold.data, embedder.query(question), question, 3, SearchParams(answer_weight=0.0))
+    assert "stake_es.txt" not in [retold.data.passages[h.index].source for h in folded.hits]
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "place"),
+    [
+        (
+            "Where is the Ridgeback Solar project?",
+            "Ridgeback Solar, in the Atacama region, is the company's largest project outside Spain.",
+            "Atacama",
+        ),
+        (
+            "¿Dónde está la planta Sierra Alta?",
+            "La planta Sierra Alta, en la Patagonia, vende su energía desde 2024 en Chile.",
+            "Patagonia",
+        ),
+    ],
+)
+def test_a_place_after_a_preposition_and_an_article_answers_where(question, sentence, place):
+    from bot.retrieval.questions import answer_span
+
+    assert answer_span(sentence, analyze(question), sentence).text == place
