@@ -605,7 +605,11 @@ def answer_spans(sentence: str, question: Question, context: str = "") -> list[S
             for m in re.finditer(rf"(?<!\w){re.escape(w)}", sentence, flags)
         ]
 
-    named = found({*question.names, *question.numbers})  # as written: "Wind" the name, not "the wind"
+    # a name as a whole name ("Halvorsen" for "Halvorsen Wind", never "Zatoka Wind"); its words are
+    # not counted again among the question's other words
+    named = _named_at(sentence, question) + found(set(question.numbers))
+    name_words = {w.casefold() for n in question.names for w in n.split()}
+    terms = [t for t in question.terms if t.casefold() not in name_words]
     # the relation asked, in the words that state it in any language: "co-founder Sam McCandlish"
     # answers "Who founded Anthropic?", though "founded" is not in the sentence; for a role, the
     # name beside it answers before any other ("chief executive Budi Santoso", not the chairwoman)
@@ -614,7 +618,7 @@ def answer_spans(sentence: str, question: Question, context: str = "") -> list[S
     ]
     named += [at for at, _ in stated]
     roles = [at for at, role in stated if role]
-    anchors = named + found(question.terms, re.IGNORECASE)
+    anchors = named + found(terms, re.IGNORECASE)
 
     def distance(s: Span, near=anchors) -> int:
         if not near:
@@ -829,12 +833,30 @@ def mentions_subject(question: Question, text: str) -> bool:
     whole, inside a longer name, or by a part standing alone ("McCandlish" for "Sam McCandlish",
     "Halvorsen" for "Halvorsen Wind"), never a name that only shares a word with it ("Sam Altman",
     "Zatoka Wind"). Job titles and relation words (CEO, CFO) are not what it asks about."""
+    asked = _asked_runs(question)
+    if asked is None:
+        return True
+    return any(_same_name(run, asked) for run in _runs(text))
+
+
+def _asked_runs(question: Question) -> list[set[str]] | None:
+    """The words of each name the question asks about, as it writes them together; None when it names nothing."""
     own = {w.casefold() for n in entity(question) for w in n.split()}
     if not own:
-        return True
+        return None
     asked = [run & own for said in (question.text, *question.context) for run in _runs(said)]  # "And how old is she?"
-    asked = [run for run in asked if run]
-    return any(run <= q or q <= run for q in asked for run in _runs(text))
+    return [run for run in asked if run]
+
+
+def _same_name(run: set[str], asked: list[set[str]]) -> bool:
+    return any(run <= q or q <= run for q in asked)
+
+
+def _named_at(sentence: str, question: Question) -> list[tuple[int, int]]:
+    """Where the sentence names what the question names, read as `mentions_subject` reads a name:
+    "Halvorsen" for "Halvorsen Wind", never "Zatoka Wind"."""
+    asked = _asked_runs(question) or []
+    return [m.span() for m in re.finditer(_NAME_RUN, sentence) if any(_same_name(r, asked) for r in _runs(m.group()))]
 
 
 def role_tied(question: Question, relation: str, sentence: str) -> bool:

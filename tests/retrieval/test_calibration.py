@@ -44,8 +44,11 @@ def test_the_manifest_records_the_calibration_and_the_report_says_so(tmp_path, e
     # the line the questions are measured against is this index's own
     question = "Who runs Kopi Lembah Hijau?"
     result = search(engine.data, embedder.query(question), question, engine.config.top_k)
-    v = trust.judge(questions.analyze(question), result, engine.data, engine.min_relevance)
-    assert v.score == calibration.similarity(result) - cal["offtopic_median"]
+    asked = questions.analyze(question)
+    v = trust.judge(asked, result, engine.data, engine.min_relevance)
+    first = result.hits[0]
+    plain = trust.plain_answer(asked, engine.data.passages[first.index].text, first.highlight)
+    assert v.score == calibration.similarity(result) - cal["offtopic_median"] + (trust.ANSWER_BONUS if plain else 0)
 
 
 def test_the_calibration_is_recomputed_when_the_archive_changes(tmp_path, embedder):

@@ -488,3 +488,32 @@ def test_a_relation_is_stated_for_a_name_only_within_a_few_words_of_it(sentence,
 )
 def test_a_role_is_alone_when_no_name_holds_it(sentence, alone):
     assert questions.role_alone("cfo", sentence) is alone
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "answer"),
+    [
+        # "kopi" is a word of the company's name, not the coffee the other clause is about
+        (
+            "Who runs Kopi Lembah Hijau?",
+            "Direktur utama Kopi Lembah Hijau, Sari Wulandari, mengatakan perusahaan membeli biji kopi langsung "
+            "dari petani lereng Gunung Sumbing.",
+            "Sari Wulandari",
+        ),
+        (
+            "¿Quién dirige Café Montaña Verde?",
+            "La directora de Café Montaña Verde, Ana Ruiz, dijo que compran el café a productores de Huila.",
+            "Ana Ruiz",
+        ),
+    ],
+)
+def test_the_words_of_a_name_are_not_read_again_as_ordinary_words(question, sentence, answer):
+    assert questions.answer_span(sentence, questions.analyze(question), sentence).text == answer
+
+
+def test_a_name_sharing_one_word_with_the_questions_is_not_next_to_it():
+    """ "Zatoka Wind" is not "Halvorsen Wind": a figure beside it is not a plain answer about Halvorsen."""
+    asked = questions.analyze("How much did Halvorsen Wind pay for its stake in the Costa da Morte wind farm?")
+    other = "The result was pulled into the red by a write-down of NOK 900 million on Zatoka Wind."
+    own = "Halvorsen Wind paid NOK 900 million for the stake."
+    assert questions.answer_span(other, asked, other).fit < questions.answer_span(own, asked, own).fit
