@@ -875,9 +875,9 @@ def role_alone(relation: str, sentence: str) -> bool:
     return bool(mentions) and all(role_holder(sentence, m.start(), m.end()) is None for m in mentions)
 
 
-def stated_near(relation: str, sentence: str, names: tuple[str, ...]) -> bool:
-    """The relation is stated within _NEAR characters of one of the names: "Ventos del Sur, the Madrid-based"."""
-    at = [(m.start(), m.end()) for n in names for m in re.finditer(rf"(?<!\w){re.escape(n)}(?!\w)", sentence)]
+def stated_near(relation: str, sentence: str, question: Question) -> bool:
+    """The relation is stated within _NEAR characters of a name of the question: "Ventos del Sur, the Madrid-based"."""
+    at = _named_at(sentence, question)
     return any(
         max(a - m.end(), m.start() - b, 0) <= _NEAR
         for m in re.finditer(RELATIONS[relation], sentence, re.IGNORECASE)

@@ -180,7 +180,7 @@ def _ties_relation(question: Question, hit, data: IndexData) -> bool:
     names = questions.entity(question)
     for r in questions.relations(question):
         if r not in questions.ROLES:
-            tied = questions.stated_near(r, sentence, names)
+            tied = questions.stated_near(r, sentence, question)
         else:
             tied = questions.role_tied(question, r, sentence) or (
                 questions.role_alone(r, sentence) and all(n in passage.title for n in names)
