@@ -11,7 +11,9 @@ same in an English question and an Indonesian article, while "employees" is not.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
+import unicodedata
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -857,6 +859,77 @@ def _named_at(sentence: str, question: Question) -> list[tuple[int, int]]:
     "Halvorsen" for "Halvorsen Wind", never "Zatoka Wind"."""
     asked = _asked_runs(question) or []
     return [m.span() for m in re.finditer(_NAME_RUN, sentence) if any(_same_name(r, asked) for r in _runs(m.group()))]
+
+
+def _skeleton(word: str) -> str:
+    """The spelling a borrowed word keeps across languages: no accents, c and qu as k, ph as f, y as i,
+    no doubled letters ("tariff" and "tarif", "local" and "lokal", "construction" and "konstruksi")."""
+    w = "".join(c for c in unicodedata.normalize("NFKD", word.casefold()) if not unicodedata.combining(c))
+    w = w.replace("ph", "f").replace("qu", "k").replace("ch", "k").replace("c", "k").replace("y", "i")
+    return re.sub(r"(.)\1+", r"\1", w)
+
+
+def cognate(a: str, b: str) -> bool:
+    """Two words spelled alike across languages: their skeletons share a start of at least five letters
+    and four fifths of the shorter one ("electricity" and "electricidad"; not "contract" and "control")."""
+    x, y = _skeleton(a), _skeleton(b)
+    n = sum(1 for _ in itertools.takewhile(lambda pair: pair[0] == pair[1], zip(x, y, strict=False)))
+    return x == y or (n >= 5 and n >= 0.8 * min(len(x), len(y)))
+
+
+# Words that say what kind of answer is wanted, not what about: "Which insurance company…?" is not
+# answered by the name beside "the company said", nor "How many…?" by a figure beside "many".
+_KIND_WORDS = frozenset(
+    "company companies firm firms organisation organization person people executive perusahaan organisasi lembaga "
+    "pihak orang empresa empresas compañía compañías persona personas many much".split()
+)
+_RATE_UNIT = re.compile(r"(?i)\b(?:per|por|setiap|tiap)\s+([^\W\d_][\w-]*)")
+
+
+def asked_words(question: Question) -> set[str]:
+    """The question's words for what it asks, not for what it asks about: "electricity tariff" in "What
+    electricity tariff was agreed for the Selat Sunda wind farm?", not its names nor the words that go
+    with them ("wind farm"), nor a word for the kind of answer ("company"); and the unit of a rate
+    asked ("per MWh")."""
+    own = {w.casefold() for n in entity(question) for w in n.split()}
+    words, after_name = set(), False
+    for m in _WORD.finditer(question.text):
+        word = m.group().casefold()
+        if word in own:
+            after_name = True
+            continue
+        token = lexical.tokens(word)
+        if not token or word in _QUESTION_WORDS:
+            after_name = False
+            continue
+        # three letters or fewer: function words of languages without a stopword list here ("del", "por")
+        if not after_name and len(token[0]) >= 4 and word not in _KIND_WORDS:
+            words.add(token[0])
+    words |= {m.group(1).casefold() for m in _RATE_UNIT.finditer(question.text)}
+    return words
+
+
+_COUNTED = 3  # words after a count that say what it counts ("2.500 tenaga kerja lokal")
+
+
+def beside_asked(sentence: str, span: Span, question: Question) -> bool:
+    """A word of what the question asks (asked_words) stands within _NEAR characters of the span,
+    outside it, as written or spelled alike in another language ("tarif 9,8 sen" for "What electricity
+    tariff…?"; not "The Selat Sunda project, at $3.4 billion", the project's cost)."""
+    asked = asked_words(question)
+    words = list(_WORD.finditer(sentence))
+    after = [m for m in words if m.start() >= span.end]
+    for m in words:
+        if m.start() < span.end and span.start < m.end():
+            continue
+        if max(m.start() - span.end, span.start - m.end(), 0) > _NEAR:
+            continue
+        if span.kind in ("figure", "count") and m in after[_COUNTED:]:
+            continue  # "300 empleos, … la eólica": a count counts the words right after it
+        word = lexical.tokens(m.group())
+        if word and any(word[0] == w or (len(w) >= 5 and cognate(word[0], w)) for w in asked):
+            return True
+    return False
 
 
 def role_tied(question: Question, relation: str, sentence: str) -> bool:

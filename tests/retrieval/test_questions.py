@@ -518,3 +518,67 @@ def test_a_name_sharing_one_word_with_the_questions_is_not_next_to_it():
     other = "The result was pulled into the red by a write-down of NOK 900 million on Zatoka Wind."
     own = "Halvorsen Wind paid NOK 900 million for the stake."
     assert questions.answer_span(other, asked, other).fit < questions.answer_span(own, asked, own).fit
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "alike"),
+    [
+        ("tariff", "tarif", True),  # English, Indonesian
+        ("local", "lokal", True),
+        ("construction", "konstruksi", True),
+        ("technology", "teknologi", True),
+        ("electricity", "electricidad", True),  # Spanish
+        ("company", "compañía", True),
+        ("battery", "baterías", True),
+        ("tarifa", "tarif", True),
+        ("contract", "control", False),  # one start, two words
+        ("international", "internet", False),
+        ("port", "portfolio", False),
+        ("tariff", "turbine", False),
+    ],
+)
+def test_words_spelled_alike_across_languages(a, b, alike):
+    assert questions.cognate(a, b) is alike
+    assert questions.cognate(b, a) is alike
+
+
+@pytest.mark.parametrize(
+    ("question", "asked"),
+    [
+        # the names and the words that go with them ("wind farm") are what it asks about
+        ("What ferry tariff was agreed for the Harbor Kite crossing?", {"ferry", "tariff", "agreed"}),
+        ("Which insurance company covers the Harbor Kite ferry?", {"insurance", "cover"}),  # "company": the kind
+        ("How many local workers will Harbor Kite hire?", {"local", "worker"}),
+        ("What price per MWh did Harbor Kite pay?", {"price", "mwh"}),  # the unit of the rate asked
+        ("Berapa tarif feri Harbor Kite?", {"tarif", "feri"}),
+        ("¿Qué tarifa cobra Harbor Kite en Bergen?", {"tarifa", "cobra"}),
+    ],
+)
+def test_the_words_for_what_is_asked(question, asked):
+    assert questions.asked_words(analyze(question)) == asked
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "beside"),
+    [
+        # the answer in another language, beside the asked word spelled alike
+        ("What ticket tariff does Harbor Kite charge?", "Penumpang membayar tarif NOK 45 untuk menyeberang.", True),
+        ("¿Qué tarifa cobra Harbor Kite?", "Passengers pay a tariff of NOK 45 a crossing.", True),
+        ("How many local jobs did Harbor Kite create?", "Proyek itu menciptakan 80 lapangan kerja lokal.", True),
+        # a sum beside the name only is what something else costs
+        ("What ticket tariff does Harbor Kite charge?", "Harbor Kite, at NOK 300 million, ordered ferries.", False),
+        # a count counts the words right after it, not a cognate further on
+        (
+            "¿Cuántos transbordadores eléctricos opera Harbor Kite?",
+            "Harbor Kite recortó 300 empleos de su flota eléctrica.",
+            False,
+        ),
+        # the asked word inside the answer is not beside it
+        ("Which insurance company covers Harbor Kite?", "It was insured by Insurance Partners Ltd.", False),
+    ],
+)
+def test_an_answer_beside_the_asked_words(question, sentence, beside):
+    asked = analyze(question)
+    span = questions.answer_span(sentence, asked, sentence)
+    assert span is not None
+    assert questions.beside_asked(sentence, span, asked) is beside

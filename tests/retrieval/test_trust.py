@@ -459,19 +459,19 @@ def test_a_role_standing_alone_in_another_companys_article_is_not_the_entitys(ba
     assert trust.further_down(asked, result, bases.data, lambda: only_orbit) is result
 
 
-@pytest.mark.parametrize(
-    "question",
-    [
-        "How many employees does Tidewater Grid have?",  # a count beside a name may count something else
-        "Why is Tidewater Grid based in Lisbon?",  # a why-question asks no relation
-    ],
-)
-def test_only_roles_and_headquarters_are_looked_for_further_down(bases, question):
-    asked, result, _ = _found(bases, question, "tidewater_fees_en.txt")
+def test_a_why_question_is_not_looked_for_further_down(bases):
+    asked, result, _ = _found(bases, "Why is Tidewater Grid based in Lisbon?", "tidewater_fees_en.txt")
 
     def deeper():
         raise AssertionError("searched further down")
 
+    assert trust.further_down(asked, result, bases.data, deeper) is result
+
+
+def test_a_count_beside_the_name_but_not_the_words_asked_stays_below(bases):
+    """ "Tidewater Grid mempekerjakan 120 orang": no word of "employees" beside the count, in any spelling."""
+    asked, result, deeper = _found(bases, "How many employees does Tidewater Grid have?", "tidewater_fees_en.txt")
+    assert any(bases.data.passages[h.index].source == "orbit_id.txt" for h in deeper().hits)
     assert trust.further_down(asked, result, bases.data, deeper) is result
 
 
@@ -530,18 +530,83 @@ def test_a_date_in_a_passage_not_naming_what_is_asked_stays_below(dates):
     assert trust.further_down(asked, result, dates.data, lambda: orbit) is result
 
 
-@pytest.mark.parametrize(
-    ("question", "first"),
-    [
-        ("Who runs the electric ferry line of Harbor Kite?", "ferry_en.txt"),  # names and sums: not looked for
-        ("How many passengers does the Harbor Kite ferry carry?", "ferry_en.txt"),
-        ("When did Harbor Kite open its electric ferry line?", "ferry_id.txt"),  # the first hit holds the date
-    ],
-)
-def test_only_a_date_missing_from_the_first_hit_is_looked_for_further_down(dates, question, first):
-    asked, result, _ = _found(dates, question, first)
+def test_a_first_hit_holding_the_date_is_not_looked_for_further_down(dates):
+    asked, result, _ = _found(dates, "When did Harbor Kite open its electric ferry line?", "ferry_id.txt")
 
     def deeper():
         raise AssertionError("searched further down")
 
     assert trust.further_down(asked, result, dates.data, deeper) is result
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who runs the electric ferry line of Harbor Kite?",  # "Bergen", "Harbor Kite": no one runs it
+        "How many passengers does the Harbor Kite ferry carry?",  # "200 penumpang": no word of the question
+    ],
+)
+def test_other_kinds_beside_the_names_alone_stay_below(dates, question):
+    asked, result, deeper = _found(dates, question, "ferry_en.txt")
+    assert trust.further_down(asked, result, dates.data, deeper) is result
+
+
+FARES = {
+    "kite_en.txt": (
+        "Harbor Kite opens an electric ferry line across the fjord\n\n"
+        "Harbor Kite's new electric ferry line crosses the fjord near Bergen. Passengers praised "
+        "the quiet crossings, and fishermen said the water near the piers was cleaner.\n"
+    ),
+    "kite_id.txt": (
+        "Feri listrik Harbor Kite mulai berlayar di Bergen\n\n"
+        "Penumpang feri listrik Harbor Kite membayar tarif NOK 45 untuk sekali menyeberang. Proyek itu "
+        "menciptakan 80 lapangan kerja lokal di Bergen.\n"
+    ),
+    "kite_order_en.txt": (
+        "Harbor Kite's ferry order is the largest of the year\n\n"
+        "Harbor Kite, at NOK 300 million, placed the largest order for electric ferries in Norway this year, "
+        "shipbuilders said.\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def fares(tmp_path_factory, embedder) -> Engine:
+    return open_archive(tmp_path_factory, embedder, "fares", FARES)
+
+
+@pytest.fixture(scope="module")
+def fares_only(tmp_path_factory, embedder) -> Engine:
+    """Without the order: its "Harbor Kite, at NOK 300 million" ranks first for a tariff, and a first hit
+    holding a sum beside the name is taken as it stands (the judge's similarity decides)."""
+    articles = {name: text for name, text in FARES.items() if name != "kite_order_en.txt"}
+    return open_archive(tmp_path_factory, embedder, "fares_only", articles)
+
+
+@pytest.mark.parametrize(
+    ("question", "short"),
+    [
+        ("What ticket tariff does Harbor Kite charge on its electric ferry?", "NOK 45"),
+        ("¿Qué tarifa cobra Harbor Kite en su ferri eléctrico?", "NOK 45"),
+        ("How many local jobs did the Harbor Kite ferry line create?", "80"),
+    ],
+)
+def test_an_answer_beside_the_words_asked_in_another_language_goes_first(fares_only, question, short):
+    asked, result, deeper = _found(fares_only, question, "kite_en.txt")
+    assert not trust.judge(asked, result, fares_only.data, fares_only.min_relevance).covered
+    moved = trust.further_down(asked, result, fares_only.data, deeper)
+    assert fares_only.data.passages[moved.hits[0].index].source == "kite_id.txt"
+    answer = fares_only.ask(question)
+    assert answer.answered and answer.short.startswith(short)
+
+
+def test_a_sum_beside_the_name_but_not_the_words_asked_stays_below(fares):
+    """ "Harbor Kite, at NOK 300 million": a plain answer beside the name, the cost of an order, not a tariff."""
+    question = "What ticket tariff does Harbor Kite charge on its electric ferry?"
+    asked, result, deeper = _found(fares, question, "kite_en.txt")
+    order = replace(
+        deeper(), hits=tuple(h for h in deeper().hits if fares.data.passages[h.index].source == "kite_order_en.txt")
+    )
+    hit = order.hits[0]
+    assert trust.plain_answer(asked, fares.data.passages[hit.index].text, hit.highlight)
+    assert trust.further_down(asked, result, fares.data, lambda: order) is result
