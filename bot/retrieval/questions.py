@@ -109,8 +109,8 @@ def names(text: str) -> tuple[str, ...]:
     for m in _NAME.finditer(text):
         word = _POSSESSIVE.sub("", m.group(0))
         first = m.start() == len(text) - len(text.lstrip(" ¿¡\"'“"))
-        if first and word[1:].islower() and word.casefold() in _QUESTION_WORDS:
-            continue  # "Who", "Siapa", "Berapa": a question word, not a name
+        if first and word[1:].islower() and (word.casefold() in _QUESTION_WORDS or word.casefold() in _OPENERS):
+            continue  # "Who", "Siapa", "Berapa", "At which port…": a question or function word, not a name
         if len(word) > 1 or word.isupper():
             found.append(word)
     return tuple(dict.fromkeys(found))

@@ -185,8 +185,8 @@ def _answers_beside_asked(question: Question, hit, data: IndexData) -> bool:
 
 def _said(name: str, text: str) -> bool:
     """The name is in the text, a long one perhaps in another form ("Chilean": "chilena"), as `knows` reads it."""
-    text = text.casefold()
-    return name.casefold() in text or (len(name) >= 6 and name[: len(name) - 3].casefold() in text)
+    word = re.escape(name[: len(name) - 3]) + r"\w*" if len(name) >= 6 else re.escape(name) + r"(?!\w)"
+    return bool(re.search(rf"(?<!\w){word}", text, re.IGNORECASE))
 
 
 # The relations `further_down` reads the tie of: the roles, and where an entity is based.

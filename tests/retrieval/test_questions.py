@@ -62,6 +62,10 @@ def test_names_keep_brands_and_acronyms_and_drop_question_words():
     assert names("¿Cuánto costó el puerto de Ferrol?") == ("Ferrol",)
     assert names("¿Quién dirige Volcano Robotics?") == ("Volcano", "Robotics")
     assert names("Cuándo abrió Nordvik su fábrica?") == ("Nordvik",)
+    # so do the prepositions a question may open with: "At" is not a name of what it asks about
+    assert names("At which port will Nordvik assemble the turbines?") == ("Nordvik",)
+    assert names("Di pelabuhan mana Nordvik merakit turbin?") == ("Nordvik",)
+    assert names("¿En qué puerto ensambla Nordvik las turbinas?") == ("Nordvik",)
 
 
 def test_analyze_collects_figures_and_terms():
