@@ -1,6 +1,6 @@
 """Every question set on its own archive, in one table: the figures issue 10 asks for.
 
-    .venv/bin/python eval/report.py [--json PATH] [--misses] [--answer-bonus X] [--language-share X]
+    .venv/bin/python eval/report.py [--json PATH] [--misses] [--answer-bonus X] [--tied-bonus X] [--language-share X]
 
 Builds throwaway indexes of `seeds/` and `eval/corpus2/seeds/`, asks every question once
 and prints per set: answer-passage@3, answer-highlight@3, in-scope declined, uncovered
@@ -76,11 +76,14 @@ def main() -> None:
     ap.add_argument("--json", type=Path)
     ap.add_argument("--misses", action="store_true")
     ap.add_argument("--answer-bonus", type=float, help="trust.ANSWER_BONUS for this run (the trade-off it makes)")
+    ap.add_argument("--tied-bonus", type=float, help="trust.TIED_BONUS for this run (the trade-off it makes)")
     ap.add_argument("--language-share", type=float, help="SearchParams.language_share for this run (its trade-off)")
     args = ap.parse_args()
     params = SearchParams() if args.language_share is None else SearchParams(language_share=args.language_share)
     if args.answer_bonus is not None:
         trust.ANSWER_BONUS = args.answer_bonus
+    if args.tied_bonus is not None:
+        trust.TIED_BONUS = args.tied_bonus
     embedder = BundledE5()
     tmp = Path(tempfile.mkdtemp(prefix="newsbot-report-"))
     out: dict = {}

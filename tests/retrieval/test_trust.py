@@ -475,6 +475,17 @@ def test_a_count_beside_the_name_but_not_the_words_asked_stays_below(bases):
     assert trust.further_down(asked, result, bases.data, deeper) is result
 
 
+def test_a_first_hit_tying_the_relation_to_the_entity_raises_the_score_by_the_tied_bonus(bases, monkeypatch):
+    tied, untied = "Where is Tidewater Grid based?", "How many employees does Tidewater Grid have?"
+    found = {q: bases.explain(q) for q in (tied, untied)}
+    first = found[tied].result.hits[0]
+    assert "Lisbon-based" in bases.data.passages[first.index].text[slice(*first.highlight)]
+    monkeypatch.setattr(trust, "TIED_BONUS", 0.0)
+    without = {q: trust.judge(f.asked, f.result, bases.data, bases.min_relevance).score for q, f in found.items()}
+    assert found[tied].verdict.score - without[tied] == pytest.approx(trust.DEFAULT_THRESHOLD)
+    assert found[untied].verdict.score == without[untied]  # a relation word order cannot tie: no bonus
+
+
 def test_a_first_passage_stating_the_relation_keeps_its_place(bases):
     question = "Where is Tidewater Grid based?"
     asked, result, deeper = _found(bases, question, "tidewater_outlook_en.txt")
