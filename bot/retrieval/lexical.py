@@ -59,7 +59,40 @@ seperti serta setelah siapa suatu sudah supaya tahun tak tanpa telah tentang ter
 tersebut tetapi tidak untuk waktu yaitu yakni yang
 """.split()
 )
-STOPWORDS = STOPWORDS_EN | STOPWORDS_ID
+# NLTK's Spanish stopwords as bm25s ships them, without those that are English words too (ENGLISH_TOO:
+# "North Sea", "son", "era"): "la", "de", "en" in a Spanish question otherwise match every Spanish passage.
+STOPWORDS_ES = frozenset(
+    """
+a al algo algunas algunos ante antes como con contra cual cuando de del desde donde durante e el
+ella ellas ellos en entre erais eran eras eres es esa esas ese eso esos esta estaba estabais estaban
+estabas estad estada estadas estado estados estamos estando estar estaremos estará estarán estarás
+estaré estaréis estaría estaríais estaríamos estarían estarías estas este estemos esto estos estoy
+estuve estuviera estuvierais estuvieran estuvieras estuvieron estuviese estuvieseis estuviesen
+estuvieses estuvimos estuviste estuvisteis estuviéramos estuviésemos estuvo está estábamos estáis
+están estás esté estéis estén estés fue fuera fuerais fueran fueras fueron fuese fueseis fuesen
+fueses fui fuimos fuiste fuisteis fuéramos fuésemos ha habida habidas habido habidos habiendo
+habremos habrá habrán habrás habré habréis habría habríais habríamos habrían habrías habéis había
+habíais habíamos habían habías han has hasta hay haya hayamos hayan hayas hayáis he hemos hube
+hubiera hubierais hubieran hubieras hubieron hubiese hubieseis hubiesen hubieses hubimos hubiste
+hubisteis hubiéramos hubiésemos hubo la las le les lo los me mi mis mucho muchos muy más mí mía mías
+mío míos nada ni no nos nosotras nosotros nuestra nuestras nuestro nuestros o os otra otras otro
+otros para pero poco por porque que quien quienes qué se seamos sean seas sentid sentida sentidas
+sentido sentidos seremos será serán serás seré seréis sería seríais seríamos serían serías seáis
+siente sin sintiendo sobre sois somos soy su sus suya suyas suyo suyos sí también tanto te tendremos
+tendrá tendrán tendrás tendré tendréis tendría tendríais tendríamos tendrían tendrías tened tenemos
+tenga tengamos tengan tengas tengo tengáis tenida tenidas tenido tenidos teniendo tenéis tenía
+teníais teníamos tenían tenías ti tiene tienen tienes todo todos tu tus tuve tuviera tuvierais
+tuvieran tuvieras tuvieron tuviese tuvieseis tuviesen tuvieses tuvimos tuviste tuvisteis tuviéramos
+tuviésemos tuvo tuya tuyas tuyo tuyos tú un una uno unos vosotras vosotros vuestra vuestras vuestro
+vuestros y ya yo él éramos
+""".split()
+)
+ENGLISH_TOO = frozenset({"sea", "son", "era"})
+# ... and the question words with their accents, which NLTK's list writes only without ("quien", "cuando")
+QUESTION_WORDS_ES = frozenset(
+    "quién quiénes cuándo dónde adónde cuánto cuánta cuántos cuántas cuál cuáles cómo".split()
+)
+STOPWORDS = STOPWORDS_EN | STOPWORDS_ID | STOPWORDS_ES | QUESTION_WORDS_ES
 _TOKEN = re.compile(r"(?u)\b\w[\w.,-]*\w\b|\b\w\b")
 # An acronym's plural, told by its case: GPUs, LLMs, APIs (but not "bus" or "Status").
 _ACRONYM_PLURAL = re.compile(r"[A-Z][A-Z0-9]+s")

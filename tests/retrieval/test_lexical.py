@@ -1,10 +1,11 @@
-"""Tokens for BM25, on text written for these tests in English and Indonesian."""
+"""Tokens for BM25, on text written for these tests in English, Indonesian and Spanish."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from bot.retrieval import lexical
 from bot.retrieval.lexical import STOPWORDS_EN, Lexicon, tokens
 
 
@@ -85,3 +86,24 @@ def test_the_english_stopwords_are_the_list_bm25s_ships():
     from bm25s.stopwords import STOPWORDS_EN_PLUS
 
     assert frozenset(STOPWORDS_EN_PLUS) == STOPWORDS_EN
+
+
+def test_the_spanish_stopwords_are_the_list_bm25s_ships_but_english_words():
+    from bm25s.stopwords import STOPWORDS_SPANISH
+
+    assert frozenset(STOPWORDS_SPANISH) - lexical.ENGLISH_TOO == lexical.STOPWORDS_ES
+    assert not lexical.ENGLISH_TOO & lexical.STOPWORDS_ES
+
+
+def test_spanish_function_words_are_no_terms_and_english_words_spelled_alike_stay():
+    assert tokens("¿Quién dirige la investigación en renovables de Nordvik?") == [
+        "dirige",
+        "investigación",
+        "renovable",
+        "nordvik",
+    ]
+    assert tokens("A storm in the North Sea son") == ["storm", "north", "sea", "son"]
+    # a Spanish question no longer matches every Spanish passage by its "la", "de" and "en"
+    bm25 = Lexicon.of_texts(["La planta de Nordvik en la costa de Galicia", "Nordvik dirige la investigación"])
+    found = scores(bm25, "¿Quién dirige la investigación de Nordvik en la costa?")
+    assert found[1] > found[0]
