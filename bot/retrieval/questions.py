@@ -198,7 +198,8 @@ _MORE_KINDS: tuple[tuple[AnswerKind, str], ...] = tuple(
         ("when", r"\bcu[aá]ndo\b|\ben qu[eé] (año|fecha|mes|d[ií]a)\b|\bqu[eé] (año|fecha|d[ií]a)\b"),
         (
             "where",
-            r"\b(a|de)?d[oó]nde\b|\b(which|what) (city|country|port|region|state|province|place|town|island|location)\b"
+            r"\b(a|de)?d[oó]nde\b"
+            r"|\b(which|what) ([\w-]+ ){0,2}?(city|country|port|region|state|province|place|town|island|location)\b"
             r"|\b(negara|kota|pelabuhan|provinsi|daerah|wilayah|lokasi|tempat|pulau) (mana|apa)\b"
             r"|\b(qu[eé]|cu[aá]l) (ciudad|pa[ií]s|puerto|regi[oó]n|lugar|provincia)\b",
         ),
@@ -565,6 +566,38 @@ def _said(word: str, known: set[str]) -> bool:
     return any(len(k) >= 6 and k[: max(4, len(k) - 3)] == word[: max(4, len(k) - 3)] for k in known)
 
 
+# Kinds of place a where-question may ask for, by the words that name them in English, Indonesian and
+# Spanish. A country or region is left out: their names say what they are (places.py), with no such word.
+PLACE_KINDS: dict[str, str] = {
+    "port": r"ports?|harbou?rs?|pelabuhan|puertos?",
+    "city": r"city|cities|towns?|kota|ciudad(?:es)?",
+    "province": r"provinces?|provinsi|provincias?",
+    "island": r"islands?|pulau|islas?",
+}
+_PLACE_KIND_ASKED = (
+    r"(?i)\b(?:which|what)\s+(?:[\w-]+\s+){{0,2}}?(?:{kind})\b|\b(?:{kind})\s+(?:mana|apa)\b"
+    r"|\b(?:qu[eé]|cu[aá]l)\s+(?:{kind})\b"
+)
+
+
+def place_kind(question: Question) -> str | None:
+    """The kind of place a where-question asks for ("At which port…?", "Di kota mana…?"), or None."""
+    return next(
+        (k for k, words in PLACE_KINDS.items() if re.search(_PLACE_KIND_ASKED.format(kind=words), question.text)), None
+    )
+
+
+def _of_place_kind(sentence: str, span: Span, place: str) -> bool:
+    """The sentence names the place as one of that kind: the kind's word in the name ("Pelabuhan Ciwandan")
+    or right before or after it ("port of Mejillones", "puerto de Ferrol", "the Mejillones port")."""
+    words = PLACE_KINDS[place]
+    return bool(
+        re.search(rf"(?i)\b(?:{words})\b", span.text)
+        or re.search(rf"(?i)\b(?:{words})\s+(?:(?:of|de|del|di)\s+)?(?:(?:the|el|la)\s+)?$", sentence[: span.start])
+        or re.match(rf"(?i)\s+(?:{words})\b", sentence[span.end :])
+    )
+
+
 def answer_spans(sentence: str, question: Question, context: str = "") -> list[Span]:
     """Spans of the type the question wants that it does not already say, best first.
 
@@ -594,6 +627,8 @@ def answer_spans(sentence: str, question: Question, context: str = "") -> list[S
     if kind in ("how_many", "how_much") and re.search(_RATE_ASKED, question.text):
         # "per kWh?" is answered by a rate ("9,8 sen per kWh"), not by the project's Rp 2,1 triliun
         spans = [s for s in spans if _is_rate(sentence, s)]
+    if kind == "where" and (place := place_kind(question)):
+        spans = [s for s in spans if _of_place_kind(sentence, s, place)]  # "which port?": not "Banten"
     if kind in ("who", "where"):
         spans = _lists(sentence, spans)
     if not spans:

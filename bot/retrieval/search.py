@@ -372,7 +372,9 @@ def best_sentence(
             # a follow-up: the thread's words found the passage, the new question's kind picks the sentence
             sims += fits
         else:
-            share = params.name_share if questions.answer_kind(asked) in ("who", "where") else 1.0
+            # a name is in most sentences; a place of the kind asked ("Pelabuhan Merak" for "which port?") is not
+            named = questions.answer_kind(asked) in ("who", "where") and not questions.place_kind(asked)
+            share = params.name_share if named else 1.0
             # a place or name in a sentence that states the relation asked ("con sede en Madrid") is as
             # telling as a figure; not a role, which a sentence may state for anyone ("co-founder Sam")
             relations = [r for r in questions.relations(asked) if r not in questions.ROLES]

@@ -192,7 +192,12 @@ def _answers_beside_asked(question: Question, hit, data: IndexData) -> bool:
     if not all(_said(n, passage.title + "\n" + sentence) for n in questions.entity(question)):
         return False
     span = questions.answer_span(sentence, question, passage.text)
-    return span is not None and span.fit >= KIND_FIT and questions.beside_asked(sentence, span, question)
+    # a place of the kind asked ("Pelabuhan Ciwandan" for "At which port…?") is what is asked, in any language
+    return (
+        span is not None
+        and span.fit >= KIND_FIT
+        and (questions.place_kind(question) is not None or questions.beside_asked(sentence, span, question))
+    )
 
 
 def _said(name: str, text: str) -> bool:

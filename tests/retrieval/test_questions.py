@@ -586,3 +586,39 @@ def test_an_answer_beside_the_asked_words(question, sentence, beside):
     span = questions.answer_span(sentence, asked, sentence)
     assert span is not None
     assert questions.beside_asked(sentence, span, asked) is beside
+
+
+@pytest.mark.parametrize(
+    ("question", "place"),
+    [
+        ("At which port will Nordvik assemble the turbines?", "port"),
+        ("To which Chilean port will Nordvik ship the cells?", "port"),  # words between "which" and the kind
+        ("Di pelabuhan mana turbin Nordvik dirakit?", "port"),
+        ("¿En qué puerto se ensamblarán las turbinas de Nordvik?", "port"),
+        ("Di kota mana kantor pusat Nordvik?", "city"),
+        ("In which province is the Nordvik plant?", "province"),
+        ("Where is Nordvik based?", None),  # no kind of place: any place
+        ("Di negara mana Nordvik berinvestasi?", None),  # a country's name says what it is
+    ],
+)
+def test_the_kind_of_place_a_question_asks_for(question, place):
+    asked = analyze(question)
+    assert questions.answer_kind(asked) == "where"
+    assert questions.place_kind(asked) == place
+
+
+@pytest.mark.parametrize(
+    ("sentence", "answer"),
+    [
+        ("Komponen turbin akan dirakit di Pelabuhan Merak, Banten.", "Pelabuhan Merak"),
+        ("The blades will be shipped from Banten to the port of Merak.", "Merak"),
+        ("Las palas se ensamblarán en el puerto de Ferrol, en Galicia.", "Ferrol"),
+        ("The turbines will stand off the coast of Banten.", None),  # a place, but no port
+    ],
+)
+def test_a_place_of_the_kind_asked_answers(sentence, answer):
+    asked = analyze("At which port will Nordvik assemble the turbines?")
+    span = answer_span(sentence, asked, sentence)
+    assert (span.text if span else None) == answer
+    # a where-question that names no kind of place takes any place
+    assert answer_span(sentence, analyze("Where will Nordvik assemble the turbines?"), sentence) is not None

@@ -565,13 +565,14 @@ def test_other_kinds_beside_the_names_alone_stay_below(dates, question):
 FARES = {
     "kite_en.txt": (
         "Harbor Kite opens an electric ferry line across the fjord\n\n"
-        "Harbor Kite's new electric ferry line crosses the fjord near Bergen. Passengers praised "
+        "Harbor Kite's new electric ferry line crosses the fjord near Bergen. Its ferries were assembled in "
+        "western Norway. Passengers praised "
         "the quiet crossings, and fishermen said the water near the piers was cleaner.\n"
     ),
     "kite_id.txt": (
         "Feri listrik Harbor Kite mulai berlayar di Bergen\n\n"
         "Penumpang feri listrik Harbor Kite membayar tarif NOK 45 untuk sekali menyeberang. Proyek itu "
-        "menciptakan 80 lapangan kerja lokal di Bergen.\n"
+        "menciptakan 80 lapangan kerja lokal di Bergen. Kapal-kapal feri itu dirakit di Pelabuhan Ågotnes.\n"
     ),
     "kite_order_en.txt": (
         "Harbor Kite's ferry order is the largest of the year\n\n"
@@ -600,6 +601,8 @@ def fares_only(tmp_path_factory, embedder) -> Engine:
         ("What ticket tariff does Harbor Kite charge on its electric ferry?", "NOK 45"),
         ("¿Qué tarifa cobra Harbor Kite en su ferri eléctrico?", "NOK 45"),
         ("How many local jobs did the Harbor Kite ferry line create?", "80"),
+        # a place of the kind asked ("which port"), not "Norway": named with the kind's word in its language
+        ("At which port were the Harbor Kite electric ferries assembled?", "Pelabuhan Ågotnes"),
     ],
 )
 def test_an_answer_beside_the_words_asked_in_another_language_goes_first(fares_only, question, short):
