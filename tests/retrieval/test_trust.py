@@ -627,7 +627,7 @@ def test_a_sum_beside_the_name_but_not_the_words_asked_stays_below(fares):
 
 
 def test_a_name_is_found_as_a_whole_word_or_a_long_one_in_another_form():
-    assert trust._said("Chilean", "Ventos gana la subasta chilena")  # a long name: its stem
-    assert trust._said("AI", "the Meta AI lab")
-    assert not trust._said("AI", "the company said")  # never inside another word
-    assert not trust._said("Kite", "the kitesurfers")
+    assert trust._named_in("Chilean", "Ventos gana la subasta chilena")  # a long name: its stem
+    assert trust._named_in("AI", "the Meta AI lab")
+    assert not trust._named_in("AI", "the company said")  # never inside another word
+    assert not trust._named_in("Kite", "the kitesurfers")
