@@ -468,13 +468,6 @@ def test_a_why_question_is_not_looked_for_further_down(bases):
     assert trust.further_down(asked, result, bases.data, deeper) is result
 
 
-def test_a_count_beside_the_name_but_not_the_words_asked_stays_below(bases):
-    """ "Tidewater Grid mempekerjakan 120 orang": no word of "employees" beside the count, in any spelling."""
-    asked, result, deeper = _found(bases, "How many employees does Tidewater Grid have?", "tidewater_fees_en.txt")
-    assert any(bases.data.passages[h.index].source == "orbit_id.txt" for h in deeper().hits)
-    assert trust.further_down(asked, result, bases.data, deeper) is result
-
-
 def test_a_first_hit_tying_the_relation_to_the_entity_raises_the_score_by_the_tied_bonus(bases, monkeypatch):
     tied, untied = "Where is Tidewater Grid based?", "How many employees does Tidewater Grid have?"
     found = {q: bases.explain(q) for q in (tied, untied)}
@@ -547,18 +540,6 @@ def test_a_first_hit_holding_the_date_is_not_looked_for_further_down(dates):
     def deeper():
         raise AssertionError("searched further down")
 
-    assert trust.further_down(asked, result, dates.data, deeper) is result
-
-
-@pytest.mark.parametrize(
-    "question",
-    [
-        "Who runs the electric ferry line of Harbor Kite?",  # "Bergen", "Harbor Kite": no one runs it
-        "How many passengers does the Harbor Kite ferry carry?",  # "200 penumpang": no word of the question
-    ],
-)
-def test_other_kinds_beside_the_names_alone_stay_below(dates, question):
-    asked, result, deeper = _found(dates, question, "ferry_en.txt")
     assert trust.further_down(asked, result, dates.data, deeper) is result
 
 
