@@ -90,10 +90,14 @@ def compose(question: Question, result: Result, data: IndexData) -> Composition:
             shown.append(hit)
             sources.add(source)
             answers.add(span.text.casefold())
+    short = None
     if found is not None:
         shown = _newer_first(shown, data, question)
-        found = _answer(data, shown[0], question) or found
-    return Composition(_citations(shown, data), found.text if found else None)
+        answering = shown[0] if _answer(data, shown[0], question) else first
+        found = _answer(data, answering, question)
+        text = data.passages[answering.index].text
+        short = questions.whole_answer(text[slice(*answering.highlight)], found)
+    return Composition(_citations(shown, data), short)
 
 
 def _newer_first(hits: list[Hit], data: IndexData, question: Question) -> list[Hit]:

@@ -763,6 +763,26 @@ def _lists(sentence: str, spans: list[Span]) -> list[Span]:
     return out
 
 
+_CURRENCY_AFTER = re.compile(
+    r"\s+(?:dolar|dollars?|d[oó]lares|euros?|rupiah)(?:\s+(?:AS|US|Singapura|Australia|Kanada|Hong Kong))?\b"
+)
+_RATE_AFTER = re.compile(r"(?i)\s+(?:per|por|setiap|a|an|each)\s+[^\W\d_][\w-]*")
+
+
+def whole_answer(sentence: str, span: Span) -> str:
+    """The short answer as a reader needs it, still a span of the sentence: a sum with the currency
+    that follows it and, when it is a rate, what it is per ("9,8 sen dolar AS per kWh", not "9,8 sen";
+    "$2,800 per kilowatt", not "$2,800")."""
+    if span.kind != "money":
+        return span.text
+    end = span.end
+    if currency := _CURRENCY_AFTER.match(sentence, end):
+        end = currency.end()
+    if rate := _RATE_AFTER.match(sentence, end):
+        end = rate.end()
+    return sentence[span.start : end]
+
+
 def answer_span(sentence: str, question: Question, context: str = "") -> Span | None:
     """The short answer in `sentence`: a verbatim span of the type the question wants, or None."""
     spans = answer_spans(sentence, question, context)

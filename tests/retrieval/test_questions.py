@@ -622,3 +622,36 @@ def test_a_place_of_the_kind_asked_answers(sentence, answer):
     assert (span.text if span else None) == answer
     # a where-question that names no kind of place takes any place
     assert answer_span(sentence, analyze("Where will Nordvik assemble the turbines?"), sentence) is not None
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "whole"),
+    [
+        # a sum with its currency and what it is per: still a span of the sentence
+        (
+            "Berapa tarif listrik Waduk Sermo?",
+            "Listrik dijual dengan tarif 9,8 sen dolar AS per kWh melalui PLN.",
+            "9,8 sen dolar AS per kWh",
+        ),
+        (
+            "¿Qué precio ofreció Nordvik?",
+            "Nordvik ofreció un precio de 28,7 dólares por MWh, uno de los más bajos.",
+            "28,7 dólares por MWh",
+        ),
+        ("How much does the Nordvik plan cost?", "Subscribers pay $20 a month for the Nordvik plan.", "$20 a month"),
+        (
+            "How much will the Nordvik plant cost?",
+            "The Nordvik plant will cost $3.4 billion, the company said.",
+            "$3.4 billion",
+        ),
+        (
+            "How many turbines will Nordvik install?",
+            "Nordvik will install 80 turbines per site.",
+            "80 turbines",
+        ),  # counts: as found
+    ],
+)
+def test_the_short_answer_is_the_whole_sum(question, sentence, whole):
+    span = answer_span(sentence, analyze(question), sentence)
+    assert questions.whole_answer(sentence, span) == whole
+    assert whole in sentence

@@ -552,7 +552,7 @@ FARES = {
     ),
     "kite_id.txt": (
         "Feri listrik Harbor Kite mulai berlayar di Bergen\n\n"
-        "Penumpang feri listrik Harbor Kite membayar tarif NOK 45 untuk sekali menyeberang. Proyek itu "
+        "Penumpang feri listrik Harbor Kite membayar tarif NOK 45 per penyeberangan. Proyek itu "
         "menciptakan 80 lapangan kerja lokal di Bergen. Kapal-kapal feri itu dirakit di Pelabuhan Ågotnes.\n"
     ),
     "kite_order_en.txt": (
@@ -579,8 +579,9 @@ def fares_only(tmp_path_factory, embedder) -> Engine:
 @pytest.mark.parametrize(
     ("question", "short"),
     [
-        ("What ticket tariff does Harbor Kite charge on its electric ferry?", "NOK 45"),
-        ("¿Qué tarifa cobra Harbor Kite en su ferri eléctrico?", "NOK 45"),
+        # the whole sum: what it is per, too (questions.whole_answer)
+        ("What ticket tariff does Harbor Kite charge on its electric ferry?", "NOK 45 per penyeberangan"),
+        ("¿Qué tarifa cobra Harbor Kite en su ferri eléctrico?", "NOK 45 per penyeberangan"),
         ("How many local jobs did the Harbor Kite ferry line create?", "80"),
         # a place of the kind asked ("which port"), not "Norway": named with the kind's word in its language
         ("At which port were the Harbor Kite electric ferries assembled?", "Pelabuhan Ågotnes"),
