@@ -93,8 +93,8 @@ def compose(question: Question, result: Result, data: IndexData) -> Composition:
     short = None
     if found is not None:
         shown = _newer_first(shown, data, question)
-        answering = shown[0] if _answer(data, shown[0], question) else first
-        found = _answer(data, answering, question)
+        top = _answer(data, shown[0], question)
+        answering, found = (shown[0], top) if top else (first, found)
         text = data.passages[answering.index].text
         short = questions.whole_answer(text[slice(*answering.highlight)], found)
     return Composition(_citations(shown, data), short)

@@ -118,6 +118,12 @@ def tokens(text: str) -> list[str]:
     return out
 
 
+def stem(word: str) -> str | None:
+    """The start another form of a long word shares with it (Swedish ~ Sweden, Indonesian ~ Indonesia,
+    Chilean ~ chilena); None for a word under six letters, whose start says too little."""
+    return word[: max(4, len(word) - 3)] if len(word) >= 6 else None
+
+
 @dataclass(frozen=True)
 class Lexicon:
     """Every passage's term counts as a words x passages matrix (CSC: by word, then passage), and the words, sorted.

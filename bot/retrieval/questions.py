@@ -558,12 +558,10 @@ def _counts_what_is_asked(span: Span, question: Question) -> bool:
 
 def _said(word: str, known: set[str]) -> bool:
     """The question says this word, or another form of it (Sweden for "Swedish", Indonesia for
-    "Indonesian"): the stem rule of trust.knows, for long words only."""
+    "Indonesian"): lexical.stem, for long words only."""
     if word in known:
         return True
-    if len(word) < 6:
-        return False
-    return any(len(k) >= 6 and k[: max(4, len(k) - 3)] == word[: max(4, len(k) - 3)] for k in known)
+    return len(word) >= 6 and any((start := lexical.stem(k)) and word.startswith(start) for k in known)
 
 
 # Kinds of place a where-question may ask for, by the words that name them in English, Indonesian and
@@ -580,6 +578,7 @@ _PLACE_KIND_ASKED = (
 )
 
 
+@functools.lru_cache(maxsize=256)  # read for every sentence of every candidate, as `relations` is
 def place_kind(question: Question) -> str | None:
     """The kind of place a where-question asks for ("At which port…?", "Di kota mana…?"), or None."""
     return next(

@@ -203,7 +203,8 @@ def _answers_beside_asked(question: Question, hit, data: IndexData) -> bool:
 
 def _named_in(name: str, text: str) -> bool:
     """The name is in the text, a long one perhaps in another form ("Chilean": "chilena"), as `knows` reads it."""
-    word = re.escape(name[: len(name) - 3]) + r"\w*" if len(name) >= 6 else re.escape(name) + r"(?!\w)"
+    start = lexical.stem(name)
+    word = re.escape(start) + r"\w*" if start else re.escape(name) + r"(?!\w)"
     return bool(re.search(rf"(?<!\w){word}", text, re.IGNORECASE))
 
 
@@ -350,9 +351,9 @@ def _knows(words, token: str) -> bool:
         i = bisect.bisect_left(words, form)
         if i < len(words) and words[i] == form:
             return True
-    if token[0].isdigit() or len(token) < 6:
+    stem = lexical.stem(token)
+    if token[0].isdigit() or stem is None:
         return False
-    stem = token[: max(4, len(token) - 3)]  # Swedish ~ Sweden, Indonesian ~ Indonesia
     i = bisect.bisect_left(words, stem)
     return i < len(words) and words[i].startswith(stem)
 

@@ -107,3 +107,10 @@ def test_spanish_function_words_are_no_terms_and_english_words_spelled_alike_sta
     bm25 = Lexicon.of_texts(["La planta de Nordvik en la costa de Galicia", "Nordvik dirige la investigación"])
     found = scores(bm25, "¿Quién dirige la investigación de Nordvik en la costa?")
     assert found[1] > found[0]
+
+
+def test_the_stem_of_a_long_word_is_what_its_other_forms_share():
+    assert lexical.stem("Swedish") == "Swed" and "Sweden".startswith(lexical.stem("Swedish"))
+    assert lexical.stem("Indonesian") == "Indones" and "Indonesia".startswith(lexical.stem("Indonesian"))
+    assert lexical.stem("Norway") == "Norw"
+    assert lexical.stem("Kite") is None  # under six letters: the word itself
