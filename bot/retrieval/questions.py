@@ -30,7 +30,11 @@ _KINDS: tuple[tuple[Kind, re.Pattern], ...] = tuple(
         ("when", r"\bwhen\b|\bwhat (year|date|day|month|time)\b|\bkapan\b|\b(tahun|tanggal|bulan|hari) (berapa|apa)\b"),
         ("where", r"\bwhere\b|\bdi ?mana\b|\bke ?mana\b|\bdari ?mana\b|\bin which (city|country|place)\b"),
         ("who", r"\bwho(m|se)?\b|\bsiapa(kah)?\b"),
-        ("why", r"\bwhy\b|\bmengapa\b|\bkenapa\b|\bfor what reason\b"),
+        (
+            "why",
+            r"\bwhy\b|\bmengapa\b|\bkenapa\b|\bfor what reason\b|\bwhat (is|was|were) the reasons?\b"
+            r"|\bapa (alasan|penyebab)\b|\bpor qu[eé]\b|\b(cu[aá]l|qu[eé]) (es|fue|era) (la raz[oó]n|el motivo)\b",
+        ),
         (
             "how_many",
             r"\bhow many\b|\bhow old\b|\bberapa (banyak|jumlah|orang|unit|buah|kali|umur|usia|lama)(nya)?\b"
@@ -182,6 +186,22 @@ def follow_up(question: Question, earlier: tuple[str, ...]) -> Question:
 # whole cold `newsbot ask`, and number-parser has no Indonesian. The long patterns are
 # kept as strings, compiled by `re` (and cached there) on first use: importing this module
 # at start-up costs nothing more.
+
+# Words that give a cause or a purpose, in the languages read: a why-question is answered by a
+# sentence holding one ("Batam dipilih karena dekat dengan Singapura"), not by the one beside it
+# that only repeats the question's words. A cue, not proof: "because" may give another cause.
+_REASON = re.compile(
+    r"(?i)\b(?:because|due to|owing to|thanks to|as a result of|so that|in order to|aims? to|aimed at|reasons?"
+    r"|driven by|caused by|which is why|that is why|karena|sebab|lantaran|disebabkan|berkat|mengingat|agar"
+    r"|supaya|sehingga|alasan(?:nya)?|pendorong|penyebab|bertujuan|porque|debido a|se debe a|ya que|puesto que"
+    r"|dado que|gracias a|a causa de|por eso|por ello|raz[oó]n|motivo|para que|con el fin de)\b"
+)
+
+
+def gives_reason(sentence: str) -> bool:
+    """Whether the sentence states a cause or a purpose (`_REASON`)."""
+    return _REASON.search(sentence) is not None
+
 
 AnswerKind = Literal["who", "when", "where", "how_many", "how_much"]
 ANSWER_KINDS: tuple[AnswerKind, ...] = ("who", "when", "where", "how_many", "how_much")

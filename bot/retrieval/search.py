@@ -111,10 +111,13 @@ def search(
     said = _Overlaps(q_tokens)
     best = _best_sentences(data, cand, flat, counts, q_tokens, params, read, said)
     own = np.array([sims[int(i)][row - int(data.sentence_start[i])] for i, (row, _) in zip(cand, best, strict=True)])
-    semantic = (1 - params.sentence_weight) * dense + params.sentence_weight * own
-    fused = fuse(semantic, lexical_scores(data, question, cand, params, read), params)
     asked = asked or questions.analyze(question)
     typed = bool(params.answer_weight) and questions.answer_kind(asked) is not None
+    why = bool(params.answer_weight) and asked.kind == "why"
+    # a why-question ranks a passage by its sentence giving a reason, lifted as the highlight lifts it
+    ranked = np.maximum(own, _reasons(data, cand, sims, read, params.answer_weight)) if why else own
+    semantic = (1 - params.sentence_weight) * dense + params.sentence_weight * ranked
+    fused = fuse(semantic, lexical_scores(data, question, cand, params, read), params)
     order = np.argsort(-fused, kind="stable")
 
     hits: list[Hit] = []
@@ -130,9 +133,22 @@ def search(
         hits.append(hit)
         if len(hits) == k:
             break
-    if typed:  # folded by the best-matching sentence, as always; highlighted at the one that answers
+    if typed or why:  # folded by the best-matching sentence, as always; highlighted at the one that answers
         hits = [_answering(data, hit, sims[hit.index], q_tokens, params, asked, read, said) for hit in hits]
     return Result(tuple(hits), relevance)
+
+
+def _reasons(data: IndexData, cand: np.ndarray, sims: dict[int, np.ndarray], read, weight: float) -> np.ndarray:
+    """Each candidate's most similar sentence giving a reason (questions.gives_reason), its cosine
+    plus `weight`; -inf for a candidate with none."""
+    out = np.full(len(cand), -np.inf)
+    for o, i in enumerate(cand.tolist()):
+        text = read[i].text
+        spans = data.sentences[i]
+        found = [float(v) for v, (a, b) in zip(sims[i], spans, strict=True) if questions.gives_reason(text[a:b])]
+        if found:
+            out[o] = max(found) + weight
+    return out
 
 
 def _folded_into(data: IndexData, hit: Hit, hits: list[Hit], params: SearchParams, read) -> int | None:
@@ -365,7 +381,11 @@ def best_sentence(
     if weight:
         said = _Overlaps(q_tokens) if said is None else said
         sims += weight * said.passages([text], [spans], [near])[0]
-    if asked is not None and len(spans) > 1:
+    if asked is not None and len(spans) > 1 and asked.kind == "why":
+        # a sentence giving a reason answers a why-question as a figure answers "how much"
+        fits = np.array([float(questions.gives_reason(text[a:b])) for a, b in spans])
+        sims += fits if asked.context else params.answer_weight * fits
+    elif asked is not None and len(spans) > 1:
         found = [questions.answer_span(text[a:b], asked, text) for a, b in spans]
         fits = np.array([s.fit if s else 0.0 for s in found])
         if asked.context:

@@ -7,6 +7,8 @@ under test: whether a passage answers, and whether it adds anything.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.retrieval.answering import FOLLOWER_RELEVANCE, compose
@@ -246,3 +248,67 @@ def test_a_place_after_a_preposition_and_an_article_answers_where(question, sent
     from bot.retrieval.questions import answer_span
 
     assert answer_span(sentence, analyze(question), sentence).text == place
+
+
+REASONS = {
+    "depot_en.txt": (
+        "Harlow Rail Closes Its Glasgow Depot\n\n"
+        "Harlow Rail will close its train depot in Glasgow next spring, the rail operator said on Tuesday. "
+        "The depot has serviced the company's trains since 1998 and employs 140 people. Harlow Rail said it was "
+        "shutting the site because its new electric trains need longer sheds than the old building can hold. "
+        "The staff will be offered jobs at its Motherwell works.\n"
+    ),
+    "depot_staff_en.txt": (
+        "Harlow Rail tells staff the Glasgow depot will close\n\n"
+        "Harlow Rail will close its Glasgow depot next spring, managers told staff on Friday. Workers heard the "
+        "news at a meeting before the morning shift.\n"
+    ),
+    "teh_id.txt": (
+        "Teh Lestari Memindahkan Pabrik ke Garut\n\n"
+        "PT Teh Lestari akan memindahkan pabrik pengolahan tehnya dari Bandung ke Garut tahun depan. Pabrik di "
+        "Bandung telah beroperasi sejak 1985 dan mempekerjakan 200 orang. Direktur perusahaan mengatakan pabrik "
+        "dipindahkan karena sebagian besar kebun milik perusahaan kini berada jauh di selatan. Karyawan akan "
+        "ditawari pekerjaan di lokasi baru.\n"
+    ),
+    "vino_es.txt": (
+        "Bodegas Montalto retrasa la vendimia en La Rioja\n\n"
+        "Bodegas Montalto retrasará la vendimia de este año en La Rioja hasta octubre, anunció la empresa el "
+        "lunes. La bodega produce cuatro millones de botellas al año. Según su enóloga, el retraso de la vendimia "
+        "se debe a que las lluvias de septiembre dejaron la uva con poco azúcar. La empresa contratará a 300 "
+        "temporeros.\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def reasons(tmp_path_factory, embedder):
+    return open_articles(tmp_path_factory, embedder, "reasons", REASONS)
+
+
+@pytest.mark.parametrize(
+    ("question", "reason"),
+    [
+        ("Why is Harlow Rail closing its Glasgow depot?", "because its new electric trains"),
+        ("Mengapa PT Teh Lestari memindahkan pabriknya ke Garut?", "karena sebagian besar kebun"),
+        ("¿Por qué retrasará Bodegas Montalto la vendimia?", "se debe a que las lluvias"),
+        ("Why is Bodegas Montalto delaying the harvest?", "se debe a que las lluvias"),
+    ],
+)
+def test_the_sentence_giving_a_reason_is_highlighted_for_a_why_question(reasons, embedder, question, reason):
+    """The sentence restating the question's words is the more similar; the one giving a cause answers.
+    (One that only refers back to the event, "langkah itu diambil karena…", still loses to it.)"""
+    assert analyze(question).kind == "why"
+    result = search(reasons.data, embedder.query(question), question, 3)
+    assert reason in highlight(reasons, result.hits[0])
+    alone = search(reasons.data, embedder.query(question), question, 3, SearchParams(answer_weight=0.0))
+    assert reason not in highlight(reasons, alone.hits[0])
+
+
+def test_a_passage_giving_the_reason_ranks_above_one_that_only_retells_the_news(reasons, embedder):
+    """Both tell that the depot closes (folding would keep only one: it is off here, so both rank)."""
+    question = "Why is Harlow Rail closing its Glasgow depot?"
+    unfolded = SearchParams(fold_same_facts=False)
+    alone = search(reasons.data, embedder.query(question), question, 2, replace(unfolded, answer_weight=0.0))
+    assert reasons.data.passages[alone.hits[0].index].source == "depot_staff_en.txt"  # the closer words
+    result = search(reasons.data, embedder.query(question), question, 2, unfolded)
+    assert [reasons.data.passages[h.index].source for h in result.hits] == ["depot_en.txt", "depot_staff_en.txt"]

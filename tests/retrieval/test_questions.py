@@ -27,6 +27,10 @@ from bot.retrieval.questions import _RATE_ASKED, analyze, kind, language, mentio
         ("Berapa nilai kesepakatan itu?", "how_much"),
         ("Why did the lab move?", "why"),
         ("Mengapa laboratorium itu pindah?", "why"),
+        ("What was the reason for the delay?", "why"),
+        ("Apa alasan perusahaan menutup pabrik?", "why"),
+        ("¿Por qué cerró la fábrica de Vigo?", "why"),
+        ("¿Cuál fue el motivo del retraso?", "why"),
         ("Did Volcano Robotics raise money?", "yes_no"),
         ("Apakah Budi Santoso menjual sahamnya?", "yes_no"),
         ("What does the lab build?", "what"),
@@ -655,3 +659,23 @@ def test_the_short_answer_is_the_whole_sum(question, sentence, whole):
     span = answer_span(sentence, analyze(question), sentence)
     assert questions.whole_answer(sentence, span) == whole
     assert whole in sentence
+
+
+@pytest.mark.parametrize(
+    ("sentence", "reason"),
+    [
+        ("The ferry was cancelled because the harbour froze.", True),
+        ("Sales fell due to a weak winter.", True),
+        ("The firm cut prices in order to win back buyers.", True),
+        ("Pabrik ditutup karena bahan baku habis.", True),
+        ("Harga naik sehingga pembeli beralih ke merek lain.", True),
+        ("El retraso se debe a que faltan piezas.", True),
+        ("La planta cerró porque el agua escaseaba.", True),
+        ("The ferry sails at noon from Pier 3.", False),
+        ("Pabrik itu mempekerjakan 200 orang.", False),
+        ("La empresa produce cuatro millones de botellas.", False),
+        ("Becausewords are not split: the Reasonable Co. opened.", False),  # whole words only
+    ],
+)
+def test_gives_reason_reads_a_cause_or_purpose_in_three_languages(sentence, reason):
+    assert questions.gives_reason(sentence) is reason
