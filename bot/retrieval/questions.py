@@ -924,6 +924,17 @@ def _asked_runs(question: Question) -> list[set[str]] | None:
     return [run for run in asked if run]
 
 
+def entity_runs(question: Question) -> list[set[str]]:
+    """The words of each name the question asks about, as it writes them together ("rahul", "patil")."""
+    return _asked_runs(question) or []
+
+
+def names_run(run: set[str], text: str) -> bool:
+    """`text` names this name of a question as `mentions_subject` reads one: whole, inside a longer
+    name, or by a part standing alone ("Patil" for "Rahul Patil")."""
+    return any(_same_name(r, [run]) for r in _runs(text))
+
+
 def _same_name(run: set[str], asked: list[set[str]]) -> bool:
     return any(run <= q or q <= run for q in asked)
 
@@ -984,6 +995,20 @@ def asked_words(question: Question) -> set[str]:
 
 
 _COUNTED = 3  # words after a count that say what it counts ("2.500 tenaga kerja lokal")
+# Units of time are the same in any archive, but not spelled alike across languages: "lebih dari 20
+# tahun" counts the years asked in "How many years of experience…?".
+_TIME_UNITS = {
+    word: unit
+    for unit, words in {
+        "year": "year years tahun año años",
+        "month": "month months bulan mes meses",
+        "week": "week weeks minggu pekan semana semanas",
+        "day": "day days hari día días",
+        "hour": "hour hours jam hora horas",
+        "minute": "minute minutes menit minuto minutos",
+    }.items()
+    for word in words.split()
+}
 
 
 def beside_asked(sentence: str, span: Span, question: Question) -> bool:
@@ -991,9 +1016,14 @@ def beside_asked(sentence: str, span: Span, question: Question) -> bool:
     outside it, as written or spelled alike in another language ("tarif 9,8 sen" for "What electricity
     tariff…?"; not "The Selat Sunda project, at $3.4 billion", the project's cost)."""
     asked = asked_words(question)
+    units = {_TIME_UNITS[w] for w in map(str.casefold, _WORD.findall(question.text)) if w in _TIME_UNITS}
     words = list(_WORD.finditer(sentence))
     after = [m for m in words if m.start() >= span.end]
     for m in words:
+        if _TIME_UNITS.get(m.group().casefold()) in units and m in after[:1] + [
+            w for w in words if w.start() < span.end and span.start < w.end()
+        ]:
+            return True  # the unit asked, in the span or right after it, in any language: "20 tahun"
         if m.start() < span.end and span.start < m.end():
             continue
         if max(m.start() - span.end, span.start - m.end(), 0) > _NEAR:

@@ -190,7 +190,7 @@ def _answers_plainly(question: Question, hit, data: IndexData) -> bool:
 def _answers_beside_asked(question: Question, hit, data: IndexData) -> bool:
     passage = data.passages[hit.index]
     sentence = passage.text[slice(*hit.highlight)]
-    if not all(_named_in(n, passage.title + "\n" + sentence) for n in questions.entity(question)):
+    if not _names_each(question, passage.title, sentence):
         return False
     span = questions.answer_span(sentence, question, passage.text)
     # a place of the kind asked ("Pelabuhan Ciwandan" for "At which port…?") is what is asked, in any language
@@ -198,6 +198,16 @@ def _answers_beside_asked(question: Question, hit, data: IndexData) -> bool:
         span is not None
         and span.fit >= KIND_FIT
         and (questions.place_kind(question) is not None or questions.beside_asked(sentence, span, question))
+    )
+
+
+def _names_each(question: Question, *texts: str) -> bool:
+    """Each name the question asks about is in one of the texts: each of its words (`_named_in`), or a
+    part of it standing alone as `questions.mentions_subject` reads one ("Patil" for "Rahul Patil")."""
+    joined = "\n".join(texts)
+    return all(
+        all(_named_in(w, joined) for w in run) or any(questions.names_run(run, text) for text in texts)
+        for run in questions.entity_runs(question)
     )
 
 

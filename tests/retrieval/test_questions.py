@@ -583,6 +583,11 @@ def test_the_words_for_what_is_asked(question, asked):
         ),
         # the asked word inside the answer is not beside it
         ("Which insurance company covers Harbor Kite?", "It was insured by Insurance Partners Ltd.", False),
+        # a unit of time asked, in the count or right after it, in any language
+        ("How many years has Harbor Kite sailed?", "Harbor Kite telah berlayar selama 12 tahun.", True),
+        ("¿Cuántos años lleva Harbor Kite navegando?", "Harbor Kite has sailed for 12 years.", True),
+        ("How many days did the strike at Harbor Kite last?", "La huelga en Harbor Kite duró 9 días.", True),
+        ("How many months has Harbor Kite sailed?", "Harbor Kite telah berlayar selama 12 tahun.", False),
     ],
 )
 def test_an_answer_beside_the_asked_words(question, sentence, beside):

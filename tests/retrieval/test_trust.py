@@ -613,3 +613,46 @@ def test_a_name_is_found_as_a_whole_word_or_a_long_one_in_another_form():
     assert trust._named_in("AI", "the Meta AI lab")
     assert not trust._named_in("AI", "the company said")  # never inside another word
     assert not trust._named_in("Kite", "the kitesurfers")
+
+
+CHIEF = {
+    "chief_en.txt": (
+        "Harbor Kite names Marta Lindqvist chief executive\n\n"
+        "Harbor Kite has named Marta Lindqvist as its new chief executive. Lindqvist joins from a shipping "
+        "company in Oslo and will start in May. The board said she would lead the ferry line's expansion to "
+        "Stavanger.\n"
+    ),
+    "chief_id.txt": (
+        "Harbor Kite tunjuk kepala eksekutif baru\n\n"
+        "Kepala eksekutif baru perusahaan feri itu, Lindqvist, membawa pengalaman lebih dari 15 tahun di industri "
+        "pelayaran. Ia akan mulai bekerja pada bulan Mei.\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def chief(tmp_path_factory, embedder) -> Engine:
+    return open_archive(tmp_path_factory, embedder, "chief", CHIEF)
+
+
+def test_a_count_in_the_unit_asked_goes_first_from_another_language(chief):
+    """ "15 tahun" counts the years asked, though "tahun" is not spelled like "years", and "Lindqvist"
+    names Marta Lindqvist as `mentions_subject` reads a name."""
+    question = "How many years of experience does Marta Lindqvist have?"
+    asked, result, deeper = _found(chief, question, "chief_en.txt")
+    moved = trust.further_down(asked, result, chief.data, deeper)
+    assert chief.data.passages[moved.hits[0].index].source == "chief_id.txt"
+    answer = chief.ask(question)
+    assert answer.answered and answer.short == "15 tahun"
+
+
+def test_a_count_in_another_unit_is_not_taken_from_further_down(chief):
+    asked, result, deeper = _found(chief, "How many months of experience does Marta Lindqvist have?", "chief_en.txt")
+    assert trust.further_down(asked, result, chief.data, deeper) is result
+
+
+def test_a_name_of_the_question_is_found_whole_or_by_a_part_standing_alone():
+    asked = questions.analyze("How many years of experience does Marta Lindqvist have?")
+    assert trust._names_each(asked, "Harbor Kite tunjuk CEO", "Lindqvist membawa pengalaman")
+    assert trust._names_each(asked, "Marta", "Lindqvist")  # each word somewhere
+    assert not trust._names_each(asked, "Harbor Kite tunjuk CEO", "Marta Olsen membawa pengalaman")
