@@ -925,8 +925,12 @@ def _asked_runs(question: Question) -> list[set[str]] | None:
 
 
 def entity_runs(question: Question) -> list[set[str]]:
-    """The words of each name the question asks about, as it writes them together ("rahul", "patil")."""
-    return _asked_runs(question) or []
+    """The words of each name the question asks about, as it writes them together ("rahul", "patil"),
+    less the names of months and weekdays ("July" is "Juli" in another language: a date, not a name)."""
+    runs = (
+        {w for w in run if not re.fullmatch(_MONTH_OR_DAY, w, re.IGNORECASE)} for run in _asked_runs(question) or []
+    )
+    return [run for run in runs if run]
 
 
 def names_run(run: set[str], text: str) -> bool:

@@ -201,12 +201,29 @@ def _answers_beside_asked(question: Question, hit, data: IndexData) -> bool:
     )
 
 
+def _article(data: IndexData, row: int) -> str:
+    """The title and every passage of the article the passage at `row` comes from (its rows are consecutive)."""
+    source = data.passages[row].source
+    first = row
+    while first > 0 and data.passages[first - 1].source == source:
+        first -= 1
+    last = row
+    while last + 1 < len(data.passages) and data.passages[last + 1].source == source:
+        last += 1
+    return "\n".join([data.passages[row].title, *(data.passages[i].text for i in range(first, last + 1))])
+
+
 def _names_each(question: Question, *texts: str) -> bool:
     """Each name the question asks about is in one of the texts: each of its words (`_named_in`), or a
     part of it standing alone as `questions.mentions_subject` reads one ("Patil" for "Rahul Patil")."""
     joined = "\n".join(texts)
+    # a country or region by its name in any language ("Chile", "Chili"), as `unknown_terms` reads one
+    found = places.places(" ".join((question.text, *question.context)))
+    forms = [(set(place.casefold().split()), names) for place, names in found]
     return all(
-        all(_named_in(w, joined) for w in run) or any(questions.names_run(run, text) for text in texts)
+        all(_named_in(w, joined) for w in run)
+        or any(questions.names_run(run, text) for text in texts)
+        or any(_named_in(n, joined) for words, names in forms if words == run for n in names)
         for run in questions.entity_runs(question)
     )
 
@@ -282,6 +299,10 @@ def _rule(question: Question, hit, data: IndexData) -> str:
         return f"the answering sentence holds no {questions.answer_kind(question)} answer"
     if questions.answer_kind(question) is not None and not questions.mentions_subject(question, titled):
         return f"the answering passage does not name {' '.join(questions.entity(question))}"
+    if question.kind == "why" and not _names_each(question, _article(data, hit.index)):
+        # every name of a why-question is part of what it asks about: "Why did Halvorsen leave Vietnam?"
+        # is not answered by why Halvorsen chose Indonesia
+        return f"the answering passage does not name every one of {', '.join(questions.entity(question))}"
     return unstated_relation(question, sentence, titled)
 
 

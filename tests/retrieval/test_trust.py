@@ -656,3 +656,59 @@ def test_a_name_of_the_question_is_found_whole_or_by_a_part_standing_alone():
     assert trust._names_each(asked, "Harbor Kite tunjuk CEO", "Lindqvist membawa pengalaman")
     assert trust._names_each(asked, "Marta", "Lindqvist")  # each word somewhere
     assert not trust._names_each(asked, "Harbor Kite tunjuk CEO", "Marta Olsen membawa pengalaman")
+
+
+WHY = {
+    "kite_why_en.txt": (
+        "Harbor Kite picks electric ferries for Bergen\n\n"
+        "Harbor Kite will run only electric ferries on its new line in Bergen, the operator said on Monday. "
+        "Chief executive Marta Lindqvist joined the company from a shipping firm in Oslo last year.\n\n"
+        "The line will link six villages on both sides of the fjord with the city centre. Timetables will be "
+        "published in May, and tickets will be sold on board and through an app. The ferries were built at a "
+        "yard in western Norway and delivered in the spring.\n\n"
+        "The choice was made because charging at the piers costs less than diesel, and the towns along the "
+        "fjord asked for quieter boats. The line opens in June with four ferries, each carrying 300 people "
+        "across the water in twenty minutes.\n"
+    ),
+    "tromso_en.txt": (
+        "Tromsø harbour gets a new pier\n\n"
+        "The city of Tromsø opened a new pier for fishing boats on Friday. The pier cost NOK 40 million and "
+        "took two years to build.\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def why(tmp_path_factory, embedder) -> Engine:
+    return open_archive(tmp_path_factory, embedder, "why", WHY)
+
+
+def _first(engine: Engine, question: str):
+    asked = questions.analyze(question)
+    return asked, search(engine.data, engine.embedder.query(question), question, 3).hits[0]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Why did Harbor Kite leave Tromsø?",
+        "¿Por qué cerró Harbor Kite su línea en Tromsø?",
+        "Mengapa Harbor Kite keluar dari Tromsø?",
+    ],
+)
+def test_a_why_question_naming_what_the_article_never_names_is_declined(why, question):
+    """The archive knows Tromsø (another article), so no term is unknown; the article that gives Harbor
+    Kite's reasons never names it: its reasons are for something else. (Names joined by "de" are read as
+    one name, as "Costa da Morte" is: "¿Por qué se fue Harbor Kite de Tromsø?" is not declined.)"""
+    asked, hit = _first(why, question)
+    assert not trust.unknown_terms(asked, why.data)
+    assert why.data.passages[hit.index].source == "kite_why_en.txt"
+    assert trust._rule(asked, hit, why.data).startswith("the answering passage does not name every one of")
+
+
+def test_a_why_question_is_answered_from_an_article_naming_each_of_its_names(why):
+    """The reason's passage does not name Marta Lindqvist; the article it comes from does."""
+    asked, hit = _first(why, "Why did Marta Lindqvist's company choose electric ferries in Bergen?")
+    passage = why.data.passages[hit.index]
+    assert "because" in passage.text[slice(*hit.highlight)] and "Lindqvist" not in passage.text
+    assert trust._rule(asked, hit, why.data) == ""
