@@ -924,16 +924,19 @@ def _asked_runs(question: Question) -> list[set[str]] | None:
     return [run for run in asked if run]
 
 
-def entity_runs(question: Question) -> list[set[str]]:
+@functools.lru_cache(maxsize=256)
+def entity_runs(question: Question) -> tuple[frozenset[str], ...]:
     """The words of each name the question asks about, as it writes them together ("rahul", "patil"),
-    less the names of months and weekdays ("July" is "Juli" in another language: a date, not a name)."""
+    less the names of months and weekdays ("July" is "Juli" in another language: a date, not a name).
+    Cached: read for every passage a question is checked against."""
     runs = (
-        {w for w in run if not re.fullmatch(_MONTH_OR_DAY, w, re.IGNORECASE)} for run in _asked_runs(question) or []
+        frozenset(w for w in run if not re.fullmatch(_MONTH_OR_DAY, w, re.IGNORECASE))
+        for run in _asked_runs(question) or []
     )
-    return [run for run in runs if run]
+    return tuple(run for run in runs if run)
 
 
-def names_run(run: set[str], text: str) -> bool:
+def names_run(run: frozenset[str], text: str) -> bool:
     """`text` names this name of a question as `mentions_subject` reads one: whole, inside a longer
     name, or by a part standing alone ("Patil" for "Rahul Patil")."""
     return any(_same_name(r, [run]) for r in _runs(text))

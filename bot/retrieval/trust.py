@@ -38,6 +38,7 @@ calibrated off-topic line, so one number holds for archives of any size (calibra
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -217,15 +218,19 @@ def _names_each(question: Question, *texts: str) -> bool:
     """Each name the question asks about is in one of the texts: each of its words (`_named_in`), or a
     part of it standing alone as `questions.mentions_subject` reads one ("Patil" for "Rahul Patil")."""
     joined = "\n".join(texts)
-    # a country or region by its name in any language ("Chile", "Chili"), as `unknown_terms` reads one
-    found = places.places(" ".join((question.text, *question.context)))
-    forms = [(set(place.casefold().split()), names) for place, names in found]
     return all(
         all(_named_in(w, joined) for w in run)
         or any(questions.names_run(run, text) for text in texts)
-        or any(_named_in(n, joined) for words, names in forms if words == run for n in names)
+        or any(_named_in(n, joined) for n in _place_names(question.searched, run))
         for run in questions.entity_runs(question)
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _place_names(text: str, run: frozenset[str]) -> tuple[str, ...]:
+    """A country or region's names in every language ("Chile", "Chili") when the name is one, as
+    `unknown_terms` reads one; looked up once a question, not once a passage."""
+    return tuple(n for place, names in places.places(text) if set(place.casefold().split()) == run for n in names)
 
 
 def _named_in(name: str, text: str) -> bool:

@@ -689,5 +689,5 @@ def test_gives_reason_reads_a_cause_or_purpose_in_three_languages(sentence, reas
 def test_the_names_asked_about_leave_out_months_and_weekdays():
     """ "July" is "Juli" in an Indonesian article: a date, which the date rules read, not a name to find."""
     runs = questions.entity_runs(analyze("Why did Anthropic limit Claude Code in July?"))
-    assert runs == [{"anthropic"}, {"claude", "code"}]
-    assert questions.entity_runs(analyze("Mengapa Harbor Kite tutup pada Senin?")) == [{"harbor", "kite"}]
+    assert runs == ({"anthropic"}, {"claude", "code"})
+    assert questions.entity_runs(analyze("Mengapa Harbor Kite tutup pada Senin?")) == ({"harbor", "kite"},)
