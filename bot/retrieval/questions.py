@@ -862,6 +862,12 @@ def relations(question: Question) -> tuple[str, ...]:
     asks for an explanation in which these words are only context."""
     if _WHY.search(question.text):
         return ()
+    return named_relations(question)
+
+
+def named_relations(question: Question) -> tuple[str, ...]:
+    """The relations the question's words name, whatever it asks: "Why did the president of X
+    resign?" names X's president."""
     return tuple(r for r, p in RELATIONS.items() if re.search(_ASKED_AS.get(r, p), question.text, re.IGNORECASE))
 
 

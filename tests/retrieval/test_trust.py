@@ -712,3 +712,23 @@ def test_a_why_question_is_answered_from_an_article_naming_each_of_its_names(why
     passage = why.data.passages[hit.index]
     assert "because" in passage.text[slice(*hit.highlight)] and "Lindqvist" not in passage.text
     assert trust._rule(asked, hit, why.data) == ""
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Why did the president of Harbor Kite resign?",
+        "Mengapa presiden Harbor Kite mengundurkan diri?",
+        "¿Por qué dimitió el presidente de Harbor Kite?",
+    ],
+)
+def test_a_why_question_about_a_relation_the_article_never_states_is_declined(why, question):
+    asked, hit = _first(why, question)
+    assert why.data.passages[hit.index].source == "kite_why_en.txt"
+    assert trust._rule(asked, hit, why.data) == "the answering article does not state the president"
+
+
+def test_a_why_question_about_a_relation_the_article_states_passes(why):
+    asked, hit = _first(why, "Why did Harbor Kite's chief executive choose electric ferries for Bergen?")
+    assert questions.named_relations(asked) == ("ceo",) and not questions.relations(asked)
+    assert trust._rule(asked, hit, why.data) == ""
