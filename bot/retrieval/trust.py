@@ -304,11 +304,12 @@ def _rule(question: Question, hit, data: IndexData) -> str:
         return f"the answering sentence holds no {questions.answer_kind(question)} answer"
     if questions.answer_kind(question) is not None and not questions.mentions_subject(question, titled):
         return f"the answering passage does not name {' '.join(questions.entity(question))}"
-    if question.kind == "why":
+    if questions.answer_kind(question) is None:  # why, yes/no, what-is: nothing typed to look for
         article = _article(data, hit.index)
         if not _names_each(question, article):
-            # every name of a why-question is part of what it asks about: "Why did Halvorsen leave Vietnam?"
-            # is not answered by why Halvorsen chose Indonesia
+            # every name of such a question is part of what it asks about: "Why did Halvorsen leave Vietnam?"
+            # is not answered by why Halvorsen chose Indonesia, nor "What did Sam Altman say about Anthropic's
+            # CTO?" by an article that quotes no Sam Altman
             return f"the answering passage does not name every one of {', '.join(questions.entity(question))}"
         # nor is "Why did Ventos del Sur's president resign?" by an article that never names a president
         for relation in questions.named_relations(question):

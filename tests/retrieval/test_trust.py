@@ -732,3 +732,24 @@ def test_a_why_question_about_a_relation_the_article_states_passes(why):
     asked, hit = _first(why, "Why did Harbor Kite's chief executive choose electric ferries for Bergen?")
     assert questions.named_relations(asked) == ("ceo",) and not questions.relations(asked)
     assert trust._rule(asked, hit, why.data) == ""
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What did Marta Lindqvist say about Tromsø?",
+        "Apa kata Harbor Kite tentang Tromsø?",
+        "Did Harbor Kite open a ferry line in Tromsø?",
+    ],
+)
+def test_an_open_question_naming_what_the_article_never_names_is_declined(why, question):
+    """No kind of answer to look for (what-is, yes/no): the names are all there is to check."""
+    asked, hit = _first(why, question)
+    assert questions.answer_kind(asked) is None
+    assert why.data.passages[hit.index].source == "kite_why_en.txt"
+    assert trust._rule(asked, hit, why.data).startswith("the answering passage does not name every one of")
+
+
+def test_an_open_question_about_the_article_passes(why):
+    asked, hit = _first(why, "What did Marta Lindqvist's company say about charging at the piers?")
+    assert trust._rule(asked, hit, why.data) == ""
