@@ -190,8 +190,11 @@ def follow_up(question: Question, earlier: tuple[str, ...]) -> Question:
 # Words that give a cause or a purpose, in the languages read: a why-question is answered by a
 # sentence holding one ("Batam dipilih karena dekat dengan Singapura"), not by the one beside it
 # that only repeats the question's words. A cue, not proof: "because" may give another cause.
+# "Was due to" is a timetable ("was due to send its first power") unless a noun phrase follows.
 _REASON = re.compile(
-    r"(?i)\b(?:because|due to|owing to|thanks to|as a result of|so that|in order to|aims? to|aimed at|reasons?"
+    r"(?i)\bdue to\s+(?:the|a|an|its|their|his|her|this|that|these|those)\b"
+    r"|(?<!\bis )(?<!\bwas )(?<!\bare )(?<!\bwere )(?<!\bbe )\bdue to\b"
+    r"|\b(?:because|owing to|thanks to|as a result of|so that|in order to|aims? to|aimed at|reasons?"
     r"|driven by|caused by|which is why|that is why|karena|sebab|lantaran|disebabkan|berkat|mengingat|agar"
     r"|supaya|sehingga|alasan(?:nya)?|pendorong|penyebab|bertujuan|porque|debido a|se debe a|ya que|puesto que"
     r"|dado que|gracias a|a causa de|por eso|por ello|raz[oó]n|motivo|para que|con el fin de)\b"

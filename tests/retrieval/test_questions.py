@@ -680,6 +680,11 @@ def test_the_short_answer_is_the_whole_sum(question, sentence, whole):
         ("Pabrik itu mempekerjakan 200 orang.", False),
         ("La empresa produce cuatro millones de botellas.", False),
         ("Becausewords are not split: the Reasonable Co. opened.", False),  # whole words only
+        # "due to" as a timetable, not a cause
+        ("The ferry line was due to open in May.", False),
+        ("The plant is due to start in June.", False),
+        ("The delay was due to the storm.", True),
+        ("Output fell due to weak demand.", True),
     ],
 )
 def test_gives_reason_reads_a_cause_or_purpose_in_three_languages(sentence, reason):
