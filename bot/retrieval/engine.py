@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -172,7 +172,8 @@ class Engine:
         asked, verdict = found.asked, found.verdict
         if not verdict.covered:
             return Answer(question, False, reason="not_covered", lang=asked.lang, confidence=verdict.score)
-        composed = answering.compose(asked, found.result, found.data)
+        spare = (lambda: found.wider().spare) if found.wider else None
+        composed = answering.compose(asked, found.result, found.data, spare)
         return Answer(
             question, True, composed.citations, lang=asked.lang, short=composed.short, confidence=verdict.score
         )
@@ -204,7 +205,8 @@ class Engine:
         result = trust.role_first(asked, result, data)
         deeper = partial(search, data, qvec, text, trust.DEEPER, self.params, asked)
         result = trust.further_down(asked, result, data, deeper)
-        return Found(asked, result, trust.judge(asked, result, data, self.min_relevance), data)
+        wider = partial(search, data, qvec, text, self.config.top_k, self.params, asked, answering.FOLLOWER_SPARE)
+        return Found(asked, result, trust.judge(asked, result, data, self.min_relevance), data, wider)
 
 
 # Earlier questions searched with a follow-up: the last two, so a long thread's first topic fades.
@@ -217,6 +219,9 @@ class Found:
     result: Result
     verdict: trust.Verdict
     data: IndexData
+    # the same search with spare hits after the shown ones (answering.FOLLOWER_SPARE), run only
+    # when a later hit turns out to be about something else
+    wider: Callable[[], Result] | None = None
 
     def mentions(self, words: tuple[str, ...]) -> bool:
         """Whether the best passage found says one of `words` (names as written, terms as tokens)."""

@@ -35,6 +35,9 @@ class Hit:
 class Result:
     hits: tuple[Hit, ...]
     relevance: float  # how far the candidates' best sentence stands above the archive's median (sampled)
+    # the next hits after `hits` (search's `spare`): candidates for a later citation only, never the
+    # first, and not read by the judge (answering.compose)
+    spare: tuple[Hit, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -89,9 +92,11 @@ def search(
     k: int,
     params: SearchParams = SearchParams(),
     asked: questions.Question | None = None,
+    spare: int = 0,
 ) -> Result:
     """The k best passages for `question` (its text and vector); `asked`, when given, is what
-    the question asks for (a follow-up's kind comes from the new question, not the searched text)."""
+    the question asks for (a follow-up's kind comes from the new question, not the searched text);
+    `spare` more after them in `Result.spare`, which never take the place of one of the k."""
     n = len(data.passages)
     if n == 0:
         return Result((), 0.0)
@@ -121,21 +126,29 @@ def search(
     order = np.argsort(-fused, kind="stable")
 
     hits: list[Hit] = []
+    extra: list[Hit] = []
     for o in order:
         i = int(cand[o])
         row, span = best[o]
         hit = Hit(i, float(dense[o]), float(fused[o]), span, row, float(own[o]) - median)
+        if len(hits) == k:  # the k are chosen: the spare ones only fold, they replace none
+            if _folded_into(data, hit, hits + extra, params, read) is None:
+                extra.append(hit)
+            if len(extra) == spare:
+                break
+            continue
         folded = _folded_into(data, hit, hits, params, read)
         if folded is not None:  # the same fact again, or in another language: keep the better passage
             if typed and _holds_answer(read, hit, asked) and not _holds_answer(read, hits[folded], asked):
                 hits[folded] = hit  # the one that answers: "40% stake" told again with "por 95 millones de euros"
             continue
         hits.append(hit)
-        if len(hits) == k:
+        if len(hits) == k and not spare:
             break
     if typed or why:  # folded by the best-matching sentence, as always; highlighted at the one that answers
         hits = [_answering(data, hit, sims[hit.index], q_tokens, params, asked, read, said) for hit in hits]
-    return Result(tuple(hits), relevance)
+        extra = [_answering(data, hit, sims[hit.index], q_tokens, params, asked, read, said) for hit in extra]
+    return Result(tuple(hits), relevance, tuple(extra))
 
 
 def _reasons(data: IndexData, cand: np.ndarray, sims: dict[int, np.ndarray], read, weight: float) -> np.ndarray:

@@ -14,7 +14,7 @@ import pytest
 from bot.retrieval.answering import FOLLOWER_RELEVANCE, compose
 from bot.retrieval.engine import Engine
 from bot.retrieval.questions import analyze
-from bot.retrieval.search import SearchParams, search
+from bot.retrieval.search import Result, SearchParams, search
 from tests.conftest import make_settings
 
 ARTICLES = {
@@ -312,3 +312,66 @@ def test_a_passage_giving_the_reason_ranks_above_one_that_only_retells_the_news(
     assert reasons.data.passages[alone.hits[0].index].source == "depot_staff_en.txt"  # the closer words
     result = search(reasons.data, embedder.query(question), question, 2, unfolded)
     assert [reasons.data.passages[h.index].source for h in result.hits] == ["depot_en.txt", "depot_staff_en.txt"]
+
+
+def _hits_by_source(engine: Engine, embedder, question: str) -> dict:
+    result = search(engine.data, embedder.query(question), question, len(engine.data.passages))
+    return {engine.data.passages[h.index].source: h for h in result.hits}
+
+
+def test_a_spare_hit_is_cited_after_the_first_in_place_of_one_that_cannot_be(tiny, embedder):
+    """The hits after the first answer with a count but do not name the wind farm (made as relevant
+    as a follower needs to be: in this small archive they are not); the spare one does."""
+    by = _hits_by_source(tiny, embedder, TURBINES)
+    elsewhere = [replace(by[s], relevance=FOLLOWER_RELEVANCE) for s in ("solar_es.txt", "kopi_id.txt")]
+    shown = (by["wind_en.txt"], *elsewhere)
+    without = compose(analyze(TURBINES), Result(shown, 0.1), tiny.data)
+    assert [c.source for c in without.citations] == ["wind_en.txt"]
+    with_spare = compose(analyze(TURBINES), Result(shown, 0.1, spare=(by["wind_id.txt"],)), tiny.data)
+    assert [c.source for c in with_spare.citations] == ["wind_en.txt", "wind_id.txt"]
+    assert with_spare.short == without.short == "64 turbines"  # the first citation still answers
+
+
+def test_a_spare_hit_is_not_looked_at_when_the_hits_are_about_the_subject(tiny, embedder):
+    """The second hit names the wind farm and adds nothing (the same answer, the same article): no
+    place is freed, so one-fact questions keep one citation."""
+    by = _hits_by_source(tiny, embedder, TURBINES)
+    same = (by["wind_en.txt"], by["wind_en.txt"])
+    composed = compose(analyze(TURBINES), Result(same, 0.1, spare=(by["wind_id.txt"],)), tiny.data)
+    assert [c.source for c in composed.citations] == ["wind_en.txt"]
+
+
+def test_spare_hits_never_make_more_citations_than_hits(tiny, embedder):
+    by = _hits_by_source(tiny, embedder, TURBINES)
+    composed = compose(analyze(TURBINES), Result((by["wind_en.txt"],), 0.1, spare=(by["wind_id.txt"],)), tiny.data)
+    assert [c.source for c in composed.citations] == ["wind_en.txt"]
+
+
+@pytest.mark.parametrize(
+    "question", [TURBINES, "Why is Nordvik Power building a wind farm?", "Siapa direktur PT Kopi Gunung?"]
+)
+def test_spare_hits_come_after_the_same_hits_and_replace_none(tiny, embedder, question):
+    vector = embedder.query(question)
+    plain = search(tiny.data, vector, question, 2)
+    wider = search(tiny.data, vector, question, 2, spare=2)
+    assert wider.hits == plain.hits
+    assert 1 <= len(wider.spare) <= 2 and not {h.index for h in wider.spare} & {h.index for h in wider.hits}
+
+
+def test_the_wider_search_runs_only_when_a_hit_is_about_something_else(tiny, embedder):
+    by = _hits_by_source(tiny, embedder, TURBINES)
+    elsewhere = replace(by["solar_es.txt"], relevance=FOLLOWER_RELEVANCE)
+    asked = []
+
+    def wider():
+        asked.append(True)
+        return (by["wind_id.txt"],)
+
+    composed = compose(analyze(TURBINES), Result((by["wind_en.txt"], elsewhere), 0.1), tiny.data, wider)
+    assert [c.source for c in composed.citations] == ["wind_en.txt", "wind_id.txt"] and asked == [True]
+
+    def never():
+        raise AssertionError("searched again")
+
+    composed = compose(analyze(TURBINES), Result((by["wind_en.txt"], by["wind_en.txt"]), 0.1), tiny.data, never)
+    assert [c.source for c in composed.citations] == ["wind_en.txt"]
