@@ -245,6 +245,11 @@ def language_of(articles: Mapping[str, Archived], source: str) -> str:
     return (archived.info.lang or "") if archived else ""
 
 
+def source_at(passages: Sequence[Passage], i: int) -> str:
+    """Passage i's article: from an array for a loaded index, without parsing the passage."""
+    return passages.source_of(i) if isinstance(passages, MappedPassages) else passages[i].source
+
+
 def passage_sources(passages: Sequence[Passage]) -> Sequence[str]:
     """Each passage's article, in order: from an array for a loaded index, instead of parsing every passage."""
     return passages.sources if isinstance(passages, MappedPassages) else tuple(p.source for p in passages)

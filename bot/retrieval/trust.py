@@ -46,7 +46,7 @@ from dataclasses import dataclass, replace
 from bot.retrieval import calibration, lexical, places, questions
 from bot.retrieval.questions import Question
 from bot.retrieval.search import Result
-from bot.retrieval.store import IndexData
+from bot.retrieval.store import IndexData, source_at
 
 _DIGITS = re.compile(r"\d[\d.,]*\d|\d")
 # Chat markup a question may carry (<@&42>, <#C024|general>, <https://...>): not words of the question.
@@ -203,15 +203,17 @@ def _answers_beside_asked(question: Question, hit, data: IndexData) -> bool:
 
 
 def _article(data: IndexData, row: int) -> str:
-    """The title and every passage of the article the passage at `row` comes from (its rows are consecutive)."""
-    source = data.passages[row].source
+    """The title and every passage of the article the passage at `row` comes from (an article's
+    passages are written together, so its rows are consecutive; only those are parsed)."""
+    passages = data.passages
+    source = source_at(passages, row)
     first = row
-    while first > 0 and data.passages[first - 1].source == source:
+    while first > 0 and source_at(passages, first - 1) == source:
         first -= 1
     last = row
-    while last + 1 < len(data.passages) and data.passages[last + 1].source == source:
+    while last + 1 < len(passages) and source_at(passages, last + 1) == source:
         last += 1
-    return "\n".join([data.passages[row].title, *(data.passages[i].text for i in range(first, last + 1))])
+    return "\n".join([passages[row].title, *(passages[i].text for i in range(first, last + 1))])
 
 
 def _names_each(question: Question, *texts: str) -> bool:

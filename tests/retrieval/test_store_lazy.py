@@ -72,6 +72,8 @@ def test_loaded_passages_behave_as_the_tuples_written(tmp_path):
     assert data.sentence_start.tolist() == np.cumsum([0, *map(len, sentences)])[:-1].tolist()
     assert passage_sources(data.passages) == tuple(p.source for p in passages)
     assert passage_sources(passages) == tuple(p.source for p in passages)
+    assert [store.source_at(data.passages, i) for i in range(len(passages))] == [p.source for p in passages]
+    assert [store.source_at(passages, i) for i in range(len(passages))] == [p.source for p in passages]
     assert isinstance(data.articles, MappedArticles) and dict(data.articles) == articles
     assert data.articles.get("src/2.txt").info.title == "Judul 2" and "src/99.txt" not in data.articles
 
