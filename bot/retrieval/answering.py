@@ -74,8 +74,8 @@ def compose(
     or another answer. So a one-fact question whose answer the first passage gives gets one
     citation. Other questions keep the passages relevant in their own right. A hit that
     answers about something else (it does not name what the question names) lets the next
-    of the hits after them be looked at in its place: `result.spare`, or `spare()`, called
-    only then (the search again, with `FOLLOWER_SPARE` more hits).
+    of the hits after them be looked at in its place: `spare()`, called only then (the
+    search again, with `FOLLOWER_SPARE` more hits).
     """
     if questions.answer_kind(question) is None:
         rest = (h for h in result.hits[1:] if h.relevance >= FOLLOWER_RELEVANCE)
@@ -110,7 +110,7 @@ def compose(
     freed = sum(not follows(hit) for hit in hits[1:])
     if freed:
         cited = {h.index for h in result.hits}
-        extra = result.spare or (spare() if spare else ())
+        extra = spare() if spare else ()
         for hit in [h for h in extra if h.index not in cited][:freed]:
             follows(hit)
     short = None

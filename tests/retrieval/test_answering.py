@@ -327,7 +327,7 @@ def test_a_spare_hit_is_cited_after_the_first_in_place_of_one_that_cannot_be(tin
     shown = (by["wind_en.txt"], *elsewhere)
     without = compose(analyze(TURBINES), Result(shown, 0.1), tiny.data)
     assert [c.source for c in without.citations] == ["wind_en.txt"]
-    with_spare = compose(analyze(TURBINES), Result(shown, 0.1, spare=(by["wind_id.txt"],)), tiny.data)
+    with_spare = compose(analyze(TURBINES), Result(shown, 0.1), tiny.data, lambda: (by["wind_id.txt"],))
     assert [c.source for c in with_spare.citations] == ["wind_en.txt", "wind_id.txt"]
     assert with_spare.short == without.short == "64 turbines"  # the first citation still answers
 
@@ -337,13 +337,13 @@ def test_a_spare_hit_is_not_looked_at_when_the_hits_are_about_the_subject(tiny, 
     place is freed, so one-fact questions keep one citation."""
     by = _hits_by_source(tiny, embedder, TURBINES)
     same = (by["wind_en.txt"], by["wind_en.txt"])
-    composed = compose(analyze(TURBINES), Result(same, 0.1, spare=(by["wind_id.txt"],)), tiny.data)
+    composed = compose(analyze(TURBINES), Result(same, 0.1), tiny.data, lambda: (by["wind_id.txt"],))
     assert [c.source for c in composed.citations] == ["wind_en.txt"]
 
 
 def test_spare_hits_never_make_more_citations_than_hits(tiny, embedder):
     by = _hits_by_source(tiny, embedder, TURBINES)
-    composed = compose(analyze(TURBINES), Result((by["wind_en.txt"],), 0.1, spare=(by["wind_id.txt"],)), tiny.data)
+    composed = compose(analyze(TURBINES), Result((by["wind_en.txt"],), 0.1), tiny.data, lambda: (by["wind_id.txt"],))
     assert [c.source for c in composed.citations] == ["wind_en.txt"]
 
 
