@@ -220,12 +220,13 @@ def _names_each(question: Question, *texts: str) -> bool:
     """Each name the question asks about is in one of the texts: each of its words (`_named_in`), or a
     part of it standing alone as `questions.mentions_subject` reads one ("Patil" for "Rahul Patil")."""
     joined = "\n".join(texts)
-    return all(
-        all(_named_in(w, joined) for w in run)
-        or any(questions.names_run(run, text) for text in texts)
-        or any(_named_in(n, joined) for n in _place_names(question.searched, run))
-        for run in questions.entity_runs(question)
-    )
+
+    def named(run: frozenset[str]) -> bool:
+        if place := _place_names(question.searched, run):  # a place is named whole, in one of its names
+            return any(_place_named_in(n, joined) for n in place)
+        return all(_named_in(w, joined) for w in run) or any(questions.names_run(run, text) for text in texts)
+
+    return all(named(run) for run in questions.entity_runs(question))
 
 
 @functools.lru_cache(maxsize=256)
@@ -233,6 +234,14 @@ def _place_names(text: str, run: frozenset[str]) -> tuple[str, ...]:
     """A country or region's names in every language ("Chile", "Chili") when the name is one, as
     `unknown_terms` reads one; looked up once a question, not once a passage."""
     return tuple(n for place, names in places.places(text) if set(place.casefold().split()) == run for n in names)
+
+
+def _place_named_in(name: str, text: str) -> bool:
+    """A place's name in the text; its initials only as written, in capitals and not a currency's
+    ("US", not "us" nor "US$"; "AS", not "as")."""
+    if name.replace(".", "").isupper():
+        return re.search(rf"(?<![\w.]){re.escape(name)}(?![\w$])", text) is not None
+    return _named_in(name, text)
 
 
 def _named_in(name: str, text: str) -> bool:

@@ -658,6 +658,23 @@ def test_a_name_of_the_question_is_found_whole_or_by_a_part_standing_alone():
     assert not trust._names_each(asked, "Harbor Kite tunjuk CEO", "Marta Olsen membawa pengalaman")
 
 
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("Marta Lindqvist said the ferries would run as planned, as they did for us in Bergen.", False),
+        ("Marta Lindqvist put the cost at US$40 million.", False),  # a currency, not the place
+        ("Marta Lindqvist said the states of the united fleet were good.", False),  # its words apart
+        ("Marta Lindqvist will sell ferries in the U.S. next year.", True),
+        ("Marta Lindqvist akan menjual feri di AS tahun depan.", True),
+        ("Marta Lindqvist venderá transbordadores en Estados Unidos.", True),
+    ],
+)
+def test_a_place_of_the_question_is_named_whole_and_its_initials_in_capitals(text, named):
+    """ "United States" is named by "U.S.", "AS" or "Estados Unidos", not by the words "us" or "as"."""
+    asked = questions.analyze("What did Marta Lindqvist say about ferries in the United States?")
+    assert trust._names_each(asked, text) is named
+
+
 WHY = {
     "kite_why_en.txt": (
         "Harbor Kite picks electric ferries for Bergen\n\n"
