@@ -14,6 +14,8 @@ import functools
 import itertools
 import re
 import unicodedata
+from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -878,11 +880,13 @@ def states(relation: str, text: str) -> bool:
     return bool(re.search(RELATIONS[relation], text, re.IGNORECASE))
 
 
+@functools.lru_cache(maxsize=256)  # read for every sentence of every candidate, as `relations` is
 def entity(question: Question) -> tuple[str, ...]:
     """The names the question asks about: its names without the words of the relation (CEO, CTO)."""
     return tuple(n for n in question.names if not _is_title(n) and not names_relation(n))
 
 
+@functools.lru_cache(maxsize=4096)
 def names_relation(word: str) -> bool:
     """A capitalised word that is the name of a relation (CEO, CFO, IPO), not of something in the news."""
     return any(re.fullmatch(p, word, re.IGNORECASE) for p in RELATIONS.values())
@@ -924,13 +928,14 @@ def mentions_subject(question: Question, text: str) -> bool:
     return any(_same_name(run, asked) for run in _runs(text))
 
 
-def _asked_runs(question: Question) -> list[set[str]] | None:
+@functools.lru_cache(maxsize=256)
+def _asked_runs(question: Question) -> tuple[frozenset[str], ...] | None:
     """The words of each name the question asks about, as it writes them together; None when it names nothing."""
     own = {w.casefold() for n in entity(question) for w in n.split()}
     if not own:
         return None
     asked = [run & own for said in (question.text, *question.context) for run in _runs(said)]  # "And how old is she?"
-    return [run for run in asked if run]
+    return tuple(frozenset(run) for run in asked if run)
 
 
 @functools.lru_cache(maxsize=256)
@@ -951,7 +956,7 @@ def names_run(run: frozenset[str], text: str) -> bool:
     return any(_same_name(r, [run]) for r in _runs(text))
 
 
-def _same_name(run: set[str], asked: list[set[str]]) -> bool:
+def _same_name(run: AbstractSet[str], asked: Iterable[AbstractSet[str]]) -> bool:
     return any(run <= q or q <= run for q in asked)
 
 

@@ -62,6 +62,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import functools
 import io
 import json
 import logging
@@ -102,6 +103,7 @@ UPGRADABLE_FORMATS = (5,)
 GENERATION_GRACE_SECONDS = 600
 RETIRED = ".retired"
 EXACT_MAX = 200_000  # the default limit of exact search; the setting (exact_search_max_passages) overrides it
+PARSED_PASSAGES = 2048  # parsed passages kept per loaded generation: a few MB, the candidates of many questions
 RECALL_QUERIES = 500  # indexed vectors on which a reused IVF index's nprobe is tuned again
 CURRENT = "current"
 LOCK = ".lock"
@@ -169,11 +171,13 @@ class MappedPassages(_ReadOnlySequence):
         with open(path, "rb") as f:
             self._buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if offsets[-1] else b""
         self._offsets, self._source_ids, self._names = offsets, source_ids, tuple(source_names)
+        # a question reads its candidates' passages many times over (ranking, rules, highlights, citations)
+        self._item = functools.lru_cache(maxsize=PARSED_PASSAGES)(self._parse)
 
     def __len__(self) -> int:
         return len(self._offsets) - 1
 
-    def _item(self, i: int) -> Passage:
+    def _parse(self, i: int) -> Passage:
         row = json.loads(self._buf[int(self._offsets[i]) : int(self._offsets[i + 1])])
         return Passage(row["source"], row["title"], row["text"], row["start"], row["end"])
 
