@@ -4,7 +4,8 @@
 
 Builds throwaway indexes of `seeds/` and `eval/corpus2/seeds/`, asks every question once
 and prints per set: answer-passage@3, answer-highlight@3, in-scope declined, uncovered
-declined, and the short answer for who / how much / when questions (correct / expected).
+declined, and the short answer for who / how much / when questions (correct / expected; the
+type as the set labels it, or as the bot reads the question when the set gives none).
 `--json` writes every question's outcome (answered, confidence, short answer, the rule that
 declined it) so two runs can be compared question by question.
 """
@@ -43,6 +44,10 @@ SHORT_TYPES = ("who", "how_much", "when")
 
 def run(engine: Engine, files: list[Path]) -> tuple[list[str], list[dict]]:
     qs = [q for f in files for q in read_questions(f)]
+    # each question's type as the set labels it: the short-answer figure counts the same questions
+    # whatever the bot reads them as
+    rows_read = (json.loads(line) for f in files for line in f.read_text(encoding="utf-8").splitlines() if line.strip())
+    labels = {row["q"]: row.get("type") for row in rows_read}
     answers, rows = [], []
     for q in qs:
         a = engine.ask(q.q)
@@ -57,6 +62,7 @@ def run(engine: Engine, files: list[Path]) -> tuple[list[str], list[dict]]:
                 "confidence": a.confidence,
                 "why": verdict.why,
                 "kind": kind,
+                "type": labels.get(q.q) or kind,
                 "short": a.short,
                 "expected_short": q.answer,
                 "short_ok": short_matches(a.short, q.answer) if q.answer else None,
@@ -65,7 +71,7 @@ def run(engine: Engine, files: list[Path]) -> tuple[list[str], list[dict]]:
         )
     report = score(qs, answers)
     lines = report.lines()
-    typed = [r for r in rows if r["in_scope"] and r["expected_short"] and r["kind"] in SHORT_TYPES]
+    typed = [r for r in rows if r["in_scope"] and r["expected_short"] and r["type"] in SHORT_TYPES]
     ok = sum(bool(r["short_ok"]) and r["answered"] for r in typed)
     lines.append(f"short answer (who / how much / when, all in-scope)  {ok}/{len(typed)}")
     return lines, rows

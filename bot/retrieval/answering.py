@@ -119,7 +119,11 @@ def compose(
         top = _answer(data, shown[0], question)
         answering, found = (shown[0], top) if top else (first, found)
         text = data.passages[answering.index].text
-        short = questions.whole_answer(text[slice(*answering.highlight)], found)
+        sentence = text[slice(*answering.highlight)]
+        thing = questions.thing_kind(question)
+        # any name answers "Which vessel…?" in form: only one written as that kind of thing is said
+        if thing is None or questions.of_thing_kind(sentence, found, thing):
+            short = questions.whole_answer(sentence, found)
     return Composition(_citations(shown, data), short)
 
 

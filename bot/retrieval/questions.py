@@ -117,6 +117,8 @@ def names(text: str) -> tuple[str, ...]:
         first = m.start() == len(text) - len(text.lstrip(" ¿¡\"'“"))
         if first and word[1:].islower() and (word.casefold() in _QUESTION_WORDS or word.casefold() in _OPENERS):
             continue  # "Who", "Siapa", "Berapa", "At which port…": a question or function word, not a name
+        if first and word[1:].islower() and re.match(rf"\s+(?:[{UPPER}][\w-]*\s+)?(?:apa|mana)\b", text[m.end() :]):
+            continue  # "Produk OpenAI apa…?", "Bank mana…?": the kind of thing asked for, not a name
         if len(word) > 1 or word.isupper():
             found.append(word)
     return tuple(dict.fromkeys(found))
@@ -215,6 +217,31 @@ _QUANTITY_NOUNS = (
     r"share|percentage|percent|proportion|price|valuation|value|cost|amount|capacity|size|rate|tariff|range|"
     r"number|sum|revenue|budget|salary|fee|fine|loss|profit|investment"
 )
+# Named things a question may ask for ("Which vessel…?", "Model Meta apa…?", "¿Qué modelo…?", "What is the
+# name of…?"), each kind by its words in the languages read. A name answers in form, whatever it names, so
+# the short answer is a name beside the kind's word ("the Nordic Weaver, a vessel", "model Behemoth").
+THING_KINDS: dict[str, str] = {
+    "vessel": r"vessels?|ships?|boats?|kapal|buques?|barcos?",
+    "model": r"models?|modelos?",
+    "project": r"projects?|proyek|proyectos?",
+    "product": r"products?|produk|productos?",
+    "platform": r"platforms?|plataformas?",
+    "unit": r"units?|divisions?|labs?|divisi|unidad(?:es)?|divisi[oó]n(?:es)?",
+    "brand": r"brands?|merek|marcas?",
+    "app": r"apps?|applications?|aplikasi|aplicaci[oó]n(?:es)?",
+    "fund": r"funds?|fondos?",  # not "dana": a first name too ("What did Dana Whitfield say…?")
+    "programme": r"programmes?|programs?|program|programas?",
+    "service": r"services?|layanan|servicios?",
+    "satellite": r"satellites?|satelit|sat[eé]lites?",
+    # not "title" nor "título": a job's too ("What new title did McCandlish take?"); "judul" is a work's only
+    "name": r"names?|named|called|dubbed|nama|bernama|judul|berjudul|nombres?|llamad[oa]s?",
+}
+# "What is the name…?" asks the name; "What does the lab build?" asks something else of the lab
+_THING_KIND_ASKED = (
+    r"(?i)\b(?:which|what)\s+(?:(?!(?:do|does|did|will|would|can|could|should|has|have|had)\b)[\w'’-]+\s+){{0,2}}"
+    r"(?:{kind})\b|\b(?:{kind})\s+(?:[\w-]+\s+)?(?:mana|apa)\b"
+    r"|\bapa\s+(?:{kind})\b|\b(?:qu[eé]|cu[aá]l(?:es)?)\s+(?:{kind})\b|\bcu[aá]l es el (?:{kind})\b"
+)
 # Questions kind() leaves as "what" whose answer is still a name, a place, a date or a figure:
 # Spanish question words, "how long", "what share", "which company", "negara mana".
 _MORE_KINDS: tuple[tuple[AnswerKind, str], ...] = tuple(
@@ -247,6 +274,16 @@ _MORE_KINDS: tuple[tuple[AnswerKind, str], ...] = tuple(
 )
 
 
+@functools.lru_cache(maxsize=256)  # read for every sentence of every candidate, as `relations` is
+def thing_kind(question: Question) -> str | None:
+    """The kind of named thing a what-question asks for ("Which vessel…?": "vessel"), or None."""
+    if question.kind != "what":
+        return None
+    return next(
+        (k for k, words in THING_KINDS.items() if re.search(_THING_KIND_ASKED.format(kind=words), question.text)), None
+    )
+
+
 def answer_kind(question: Question) -> AnswerKind | None:
     """The kind of short answer the question wants, or None (why, yes/no, what-is)."""
     if question.kind in ANSWER_KINDS:
@@ -256,7 +293,7 @@ def answer_kind(question: Question) -> AnswerKind | None:
     for k, pattern in _MORE_KINDS:
         if re.search(pattern, question.text):
             return k
-    return None
+    return "who" if thing_kind(question) else None  # after the others: "which project's cost" asks a sum
 
 
 def _words(text: str) -> str:
@@ -622,6 +659,30 @@ def _of_place_kind(sentence: str, span: Span, place: str) -> bool:
     )
 
 
+_CALLED = r"(?:named|called|dubbed|bernama|llamad[oa])"
+
+
+def of_thing_kind(sentence: str, span: Span, thing: str) -> bool:
+    """The name is written as one of that kind of thing: the kind's word in it, before it ("model 'Behemoth'",
+    "model turbin angin Fjordwind", "infografik berjudul “Roda…”", "a unit called X") or after it ("the
+    Fjordwind model", "the Nordic Weaver, a vessel", "Zatoka Wind, a 1-gigawatt project"), with at most two
+    ordinary words between ("a vessel run by Nordsjø" names the vessel's operator, not the vessel; in "Nordvik
+    meluncurkan model Fjordwind" Nordvik launches the model)."""
+    words = THING_KINDS[thing]
+    if re.search(rf"(?i)\b(?:{words})\b", span.text):
+        return True
+    before = re.search(
+        rf"(?i)\b(?:{words})\s+((?:[\w-]+\s+){{0,2}})(?:{_CALLED}\s+)?[\"'“‘«]?$", sentence[: span.start]
+    )
+    after = re.match(
+        rf"(?i)[\"'”’»]?(?:,\s+(?:a|an|the|its|sebuah|un|una|el|la)\s+((?:[\w-]+\s+){{0,2}})|\s+)(?:{words})\b",
+        sentence[span.end :],
+    )
+    return any(
+        m and all(w.islower() and w not in _OPENERS for w in (m.group(1) or "").split()) for m in (before, after)
+    )
+
+
 def answer_spans(sentence: str, question: Question, context: str = "") -> list[Span]:
     """Spans of the type the question wants that it does not already say, best first.
 
@@ -692,6 +753,8 @@ def answer_spans(sentence: str, question: Question, context: str = "") -> list[S
         a, b = _clause(sentence, s)
         return sum(a <= x and y <= b for x, y in anchors)
 
+    thing = thing_kind(question) if kind == "who" else None
+
     def preference(s: Span) -> int:
         if kind == "how_much":
             return 0 if s.kind in ("money", "percent") else 1
@@ -699,6 +762,8 @@ def answer_spans(sentence: str, question: Question, context: str = "") -> list[S
             if age:
                 return 0 if _is_age(sentence, s) else 1
             return 0 if s.kind in ("figure", "count") else 1
+        if kind == "who" and thing:  # any name is a name: one written as the thing asked names it
+            return 0 if of_thing_kind(sentence, s, thing) else 1
         if kind == "who":
             acronym = s.text.replace(".", "").isupper() and " " not in s.text
             return 0 if " " in s.text else 2 if acronym else 1

@@ -413,6 +413,12 @@ def best_sentence(
             relations = [r for r in questions.relations(asked) if r not in questions.ROLES]
             stated = [any(questions.states(r, text[a:b]) for r in relations) for a, b in spans]
             shares = np.where(stated, 1.0, share) if relations else share
+            if thing := questions.thing_kind(asked):  # and a name written as the thing asked ("a vessel")
+                written = [
+                    s is not None and questions.of_thing_kind(text[a:b], s, thing)
+                    for s, (a, b) in zip(found, spans, strict=True)
+                ]
+                shares = np.where(written, 1.0, shares)
             sims += params.answer_weight * shares * fits
     j = int(np.argmax(sims))
     return s0 + j, spans[j]

@@ -113,6 +113,52 @@ def test_no_short_answer_for_questions_without_one(tiny, embedder):
     assert composed.short is None and composed.citations
 
 
+THINGS = {
+    "cable_en.txt": (
+        "Repairs To The Bergen Export Cable Will Take Six Weeks\n\n"
+        "Nordvik Power said on Sunday that repairs to the export cable of its wind farm off Bergen will take "
+        "six weeks. The Fjordline, a vessel run by Nordsjø Marine, cut the cable with its anchor during a storm, "
+        "chief executive Sigrid Haugen said.\n"
+    ),
+    "turbin_id.txt": (
+        "Nordvik Luncurkan Turbin Angin Baru\n\n"
+        "Nordvik Power meluncurkan model turbin angin Fjordwind pada Senin di Bergen. Menurut Sigrid Haugen, "
+        "turbin itu akan dipasang mulai tahun depan.\n"
+    ),
+    "muelle_es.txt": (
+        "Un Barco Choca Contra El Muelle De Tromsø\n\n"
+        "Un barco chocó el viernes contra el muelle pesquero de Tromsø, según explicó Ola Berg, jefe del puerto. "
+        "Nadie resultó herido.\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def things(tmp_path_factory, embedder):
+    return open_articles(tmp_path_factory, embedder, "things", THINGS)
+
+
+@pytest.mark.parametrize(
+    ("question", "short"),
+    [
+        ("Which vessel cut the Bergen export cable?", "Fjordline"),
+        ("Kapal apa yang memutus kabel ekspor Bergen?", "Fjordline"),
+        ("Which turbine model did Nordvik launch?", "Fjordwind"),
+        ("Model turbin apa yang diluncurkan Nordvik?", "Fjordwind"),
+    ],
+)
+def test_a_named_thing_asked_for_is_said_when_written_as_that_kind_of_thing(things, embedder, question, short):
+    _, composed = answer(things, embedder, question)
+    assert composed.short == short
+
+
+def test_no_name_is_said_for_a_thing_when_none_is_written_as_one(things, embedder):
+    """The sentence that answers names a person and a place, no ship: nothing is said first."""
+    result, composed = answer(things, embedder, "¿Qué barco chocó contra el muelle de Tromsø?")
+    assert highlight(things, result.hits[0]).startswith("Un barco chocó")
+    assert composed.short is None and composed.citations
+
+
 CHIEFS = {
     "nordvik_en.txt": (
         "Nordvik Power Names A New Chief Executive\n\n"

@@ -69,6 +69,9 @@ def test_names_keep_brands_and_acronyms_and_drop_question_words():
     # so do the prepositions a question may open with: "At" is not a name of what it asks about
     assert names("At which port will Nordvik assemble the turbines?") == ("Nordvik",)
     assert names("Di pelabuhan mana Nordvik merakit turbin?") == ("Nordvik",)
+    assert names("Produk Nordvik apa yang paling laris?") == ("Nordvik",)  # the kind of thing asked, not a name
+    assert names("Bank mana yang memberi pinjaman?") == ()
+    assert names("Nordvik membangun apa?") == ("Nordvik",)
     assert names("¿En qué puerto ensambla Nordvik las turbinas?") == ("Nordvik",)
 
 
@@ -107,7 +110,14 @@ from bot.retrieval.questions import answer_kind, answer_span, answer_spans, type
         ("What is the Tanjung Sari contract worth?", "how_much"),
         ("How large was Nordvik's net loss?", "how_much"),
         ("How big is the Bergen warehouse?", "how_much"),
-        ("What is the name of the Nordvik plant?", None),
+        ("What is the name of the Nordvik plant?", "who"),  # a name answers
+        ("Which vessel cut the Bergen cable?", "who"),
+        ("Kapal apa yang memutus kabel itu?", "who"),
+        ("Model Nordvik apa yang belum dirilis?", "who"),
+        ("¿Qué modelo lanzó Nordvik?", "who"),
+        ("What is the price of the Fjord model?", "how_much"),
+        ("What new title did Budi Santoso take?", None),  # a job's title, not a name
+        ("What did Dana Olsen say about the plan?", None),  # "Dana" is a name, not "dana" (funds)
         ("What is Nordvik worried about?", None),
         ("Which Danish shipping company bought the ferry?", "who"),
         ("Which new firms joined?", "who"),
@@ -251,6 +261,32 @@ def test_a_count_is_not_answered_by_money_unless_the_question_counts_money():
     assert answer_span("Halvard will spend $600 billion on chips.", analyze("How many GPUs does Halvard run?")) is None
     assert answer_span("Halvard akan membelanjakan Rp 9 triliun.", analyze("Berapa banyak GPU milik Halvard?")) is None
     assert answer_span("Halvard will spend $600 billion on chips.", analyze("How many dollars will Halvard spend?"))
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "thing"),
+    [
+        (
+            "Which vessel cut the Bergen cable?",
+            "Sigrid Haugen said the Fjordline, a vessel run by Nordsjø, cut it.",
+            "Fjordline",
+        ),
+        (
+            "Kapal apa yang memutus kabel Bergen?",
+            "Menurut Sigrid Haugen, kapal Fjordline milik Nordsjø memutusnya.",
+            "Fjordline",
+        ),
+        ("¿Qué modelo lanzó Nordvik?", "Según Sigrid Haugen, Nordvik lanzó en mayo el modelo Fjord.", "Fjord"),
+    ],
+)
+def test_a_named_thing_asked_for_is_the_name_written_as_that_kind_of_thing(question, sentence, thing):
+    """Any name answers "Which vessel…?" in form; the one beside the kind's word ("a vessel", "kapal",
+    "modelo") in any of the languages goes first, and only such a name is written as that thing."""
+    asked = analyze(question)
+    spans = answer_spans(sentence, asked)
+    assert spans[0].text == thing
+    kind = questions.thing_kind(asked)
+    assert [s.text for s in spans if questions.of_thing_kind(sentence, s, kind)] == [thing]
 
 
 def test_a_company_asked_for_is_not_answered_by_a_person_named_with_a_title():
