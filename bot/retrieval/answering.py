@@ -50,7 +50,11 @@ class Composition:
 
 def _answer(data: IndexData, hit: Hit, question: Question) -> questions.Span | None:
     text = data.passages[hit.index].text
-    return questions.answer_span(text[slice(*hit.highlight)], question, text)
+    sentence = text[slice(*hit.highlight)]
+    span = questions.answer_span(sentence, question, text)
+    thing = questions.thing_kind(question)
+    # any name answers "Which vessel…?" in form: only one written as that kind of thing answers it
+    return span if span is None or thing is None or questions.of_thing_kind(sentence, span, thing) else None
 
 
 def _names_subject(question: Question, data: IndexData, hit: Hit) -> bool:
@@ -119,11 +123,7 @@ def compose(
         top = _answer(data, shown[0], question)
         answering, found = (shown[0], top) if top else (first, found)
         text = data.passages[answering.index].text
-        sentence = text[slice(*answering.highlight)]
-        thing = questions.thing_kind(question)
-        # any name answers "Which vessel…?" in form: only one written as that kind of thing is said
-        if thing is None or questions.of_thing_kind(sentence, found, thing):
-            short = questions.whole_answer(sentence, found)
+        short = questions.whole_answer(text[slice(*answering.highlight)], found)
     return Composition(_citations(shown, data), short)
 
 

@@ -159,6 +159,38 @@ def test_no_name_is_said_for_a_thing_when_none_is_written_as_one(things, embedde
     assert composed.short is None and composed.citations
 
 
+STORM = {
+    "storm_en.txt": (
+        "Storm Cuts The Export Cable Of Nordvik's Wind Farm Off Bergen\n\n"
+        "A storm cut the export cable of Nordvik Power's wind farm off Bergen on Sunday, chief executive Sigrid "
+        "Haugen told reporters in Oslo. The farm's 64 turbines stopped sending power to the mainland grid, and "
+        "repairs are expected to take six weeks. Nordvik Power said its insurers had been told. The company "
+        "will pay fishing crews near the farm for the weeks their boats cannot use the area, Haugen added, and "
+        "its shares fell 3% in Oslo on Monday.\n\n"
+        "Investigators said on Monday that the Fjordline, a vessel run by Nordsjø Marine, dragged its anchor "
+        "across the seabed during the storm. The ship had been waiting for calmer weather near the farm. "
+        "Nordsjø Marine said it was cooperating with the investigation and that its crew were safe.\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def storm(tmp_path_factory, embedder):
+    return open_articles(tmp_path_factory, embedder, "storm", STORM)
+
+
+def test_a_passage_naming_the_thing_asked_is_cited_after_one_naming_only_people(storm, embedder):
+    """The first passage names the company and its chief executive, no vessel: it does not answer
+    "Which vessel…?", so the article's later passage that does is cited too, though less relevant."""
+    question = "Which vessel cut the export cable off Bergen?"
+    result, _ = answer(storm, embedder, question)
+    assert "Fjordline" not in storm.data.passages[result.hits[0].index].text
+    later = tuple(replace(h, relevance=max(h.relevance, FOLLOWER_RELEVANCE)) for h in result.hits[1:])
+    composed = compose(analyze(question), replace(result, hits=(result.hits[0], *later)), storm.data)
+    assert [c.highlight for c in composed.citations if "Fjordline, a vessel" in c.highlight]
+    assert composed.short is None  # the first citation names no vessel: nothing is said first
+
+
 CHIEFS = {
     "nordvik_en.txt": (
         "Nordvik Power Names A New Chief Executive\n\n"
