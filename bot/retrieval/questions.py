@@ -236,9 +236,12 @@ THING_KINDS: dict[str, str] = {
     # not "title" nor "título": a job's too ("What new title did McCandlish take?"); "judul" is a work's only
     "name": r"names?|named|called|dubbed|nama|bernama|judul|berjudul|nombres?|llamad[oa]s?",
 }
-# "What is the name…?" asks the name; "What does the lab build?" asks something else of the lab
+# Up to two words between "which"/"what" and the noun asked for: "What is the name…?", "Which Google model…?";
+# not an auxiliary, after which the noun is the subject and something else is asked ("What does the lab build?",
+# "What did the city announce?")
+_BEFORE_ASKED = r"(?:(?!(?:do|does|did|will|would|can|could|should|has|have|had)\b)[\w'’-]+\s+)"
 _THING_KIND_ASKED = (
-    r"(?i)\b(?:which|what)\s+(?:(?!(?:do|does|did|will|would|can|could|should|has|have|had)\b)[\w'’-]+\s+){{0,2}}"
+    rf"(?i)\b(?:which|what)\s+{_BEFORE_ASKED}{{{{0,2}}}}"
     r"(?:{kind})\b|\b(?:{kind})\s+(?:[\w-]+\s+)?(?:mana|apa)\b"
     r"|\bapa\s+(?:{kind})\b|\b(?:qu[eé]|cu[aá]l(?:es)?)\s+(?:{kind})\b|\bcu[aá]l es el (?:{kind})\b"
 )
@@ -251,14 +254,15 @@ _MORE_KINDS: tuple[tuple[AnswerKind, str], ...] = tuple(
         (
             "where",
             r"\b(a|de)?d[oó]nde\b"
-            r"|\b(which|what) ([\w-]+ ){0,2}?(city|country|port|region|state|province|place|town|island|location)\b"
+            rf"|\b(which|what) {_BEFORE_ASKED}{{0,2}}?"
+            r"(city|country|port|region|state|province|place|town|island|location)\b"
             r"|\b(negara|kota|pelabuhan|provinsi|daerah|wilayah|lokasi|tempat|pulau) (mana|apa)\b"
             r"|\b(qu[eé]|cu[aá]l) (ciudad|pa[ií]s|puerto|regi[oó]n|lugar|provincia)\b",
         ),
         (
             "who",
             r"\bqui[eé]n(es)?\b"
-            r"|\b(which|what) ([\w-]+ ){0,2}(compan(y|ies)|firms?|organi[sz]ations?|person|people|executive)\b"
+            rf"|\b(which|what) {_BEFORE_ASKED}{{0,2}}(compan(y|ies)|firms?|organi[sz]ations?|person|people|executive)\b"
             r"|\b(perusahaan|organisasi|lembaga|pihak) (mana|apa)\b"
             r"|\b(qu[eé]|cu[aá]les?) (empresas?|compañ[ií]as?|persona)\b",
         ),
@@ -589,7 +593,7 @@ def _new_parts(span: Span, question: Question, asked: str) -> list[Span]:
 
 # An organisation asked for ("which insurance company", "perusahaan mana", "qué empresa"): no person answers.
 _ORGANISATION_ASKED = (
-    r"(?i)\b(?:which|what)\s+(?:[\w-]+\s+){0,2}(?:compan(?:y|ies)|firms?|organi[sz]ations?|insurers?|manufacturers?|"
+    rf"(?i)\b(?:which|what)\s+{_BEFORE_ASKED}{{0,2}}(?:compan(?:y|ies)|firms?|organi[sz]ations?|insurers?|manufacturers?|"
     r"suppliers?)\b|\b(?:perusahaan|organisasi|lembaga|produsen|pemasok)\s+(?:[\w-]+\s+)?(?:mana|apa)\b"
     r"|\b(?:qu[eé]|cu[aá]les?)\s+(?:empresas?|compañ[ií]as?|fabricantes?|proveedor(?:es)?|aseguradoras?)\b"
 )
@@ -635,7 +639,7 @@ PLACE_KINDS: dict[str, str] = {
     "island": r"islands?|pulau|islas?",
 }
 _PLACE_KIND_ASKED = (
-    r"(?i)\b(?:which|what)\s+(?:[\w-]+\s+){{0,2}}?(?:{kind})\b|\b(?:{kind})\s+(?:mana|apa)\b"
+    rf"(?i)\b(?:which|what)\s+{_BEFORE_ASKED}{{{{0,2}}}}?(?:{{kind}})\b|\b(?:{{kind}})\s+(?:mana|apa)\b"
     r"|\b(?:qu[eé]|cu[aá]l)\s+(?:{kind})\b"
 )
 

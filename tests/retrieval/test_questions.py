@@ -118,6 +118,9 @@ from bot.retrieval.questions import answer_kind, answer_span, answer_spans, type
         ("What is the price of the Fjord model?", "how_much"),
         ("What new title did Budi Santoso take?", None),  # a job's title, not a name
         ("What did Dana Olsen say about the plan?", None),  # "Dana" is a name, not "dana" (funds)
+        ("What does the company make?", None),  # the company is the subject: something else is asked
+        ("What will the firm build in Batam?", None),
+        ("What did the city announce?", None),
         ("What is Nordvik worried about?", None),
         ("Which Danish shipping company bought the ferry?", "who"),
         ("Which new firms joined?", "who"),
