@@ -23,7 +23,7 @@ from bot.core.models import Citation
 from bot.retrieval import questions
 from bot.retrieval.questions import Question
 from bot.retrieval.search import Hit, Result
-from bot.retrieval.store import IndexData
+from bot.retrieval.store import IndexData, article_text
 
 # For questions without a short answer, passages after the first are quoted only if their
 # own best sentence stands this far above the index median (Hit.relevance): half the old
@@ -49,9 +49,9 @@ class Composition:
 
 
 def _answer(data: IndexData, hit: Hit, question: Question) -> questions.Span | None:
-    text = data.passages[hit.index].text
-    sentence = text[slice(*hit.highlight)]
-    span = questions.answer_span(sentence, question, text)
+    sentence = data.passages[hit.index].text[slice(*hit.highlight)]
+    # the whole article tells names apart: "CTO Stripe Rahul Patil" is two names where it writes "Stripe" alone
+    span = questions.answer_span(sentence, question, article_text(data.passages, hit.index))
     thing = questions.thing_kind(question)
     # any name answers "Which vessel…?" in form: only one written as that kind of thing answers it
     return span if span is None or thing is None or questions.of_thing_kind(sentence, span, thing) else None

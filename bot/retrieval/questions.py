@@ -786,7 +786,10 @@ def answer_spans(sentence: str, question: Question, context: str = "") -> list[S
         return 0.35 if not named and distance(s) <= _NEAR else 0.2 if distance(s) <= _NEAR else 0.0
 
     def beside_role(s: Span) -> bool:
-        """Right after the role ("chief executive Budi Santoso"), or before it as its holder ("Budi Santoso, CEO")."""
+        """Right after the role ("chief executive Budi Santoso"), or before it as its holder ("Budi Santoso, CEO");
+        not the organisation between a role and its holder ("CFO Kelinci Emas Budi Santoso": Kelinci Emas's CFO)."""
+        if any(o.start > s.end and sentence[s.end : o.start].isspace() for o in spans):
+            return False
         return any(
             (s.start >= b and re.fullmatch(r"[\s,:]*", sentence[b : s.start]))
             or (s.end <= a and re.fullmatch(_BEFORE_ROLE, sentence[s.end : a], re.IGNORECASE))

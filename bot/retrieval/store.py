@@ -254,6 +254,19 @@ def source_at(passages: Sequence[Passage], i: int) -> str:
     return passages.source_of(i) if isinstance(passages, MappedPassages) else passages[i].source
 
 
+def article_text(passages: Sequence[Passage], row: int) -> str:
+    """The title and every passage of the article the passage at `row` comes from (an article's
+    passages are written together, so its rows are consecutive; only those are parsed)."""
+    source = source_at(passages, row)
+    first = row
+    while first > 0 and source_at(passages, first - 1) == source:
+        first -= 1
+    last = row
+    while last + 1 < len(passages) and source_at(passages, last + 1) == source:
+        last += 1
+    return "\n".join([passages[row].title, *(passages[i].text for i in range(first, last + 1))])
+
+
 def passage_sources(passages: Sequence[Passage]) -> Sequence[str]:
     """Each passage's article, in order: from an array for a loaded index, instead of parsing every passage."""
     return passages.sources if isinstance(passages, MappedPassages) else tuple(p.source for p in passages)

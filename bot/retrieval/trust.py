@@ -46,7 +46,7 @@ from dataclasses import dataclass, replace
 from bot.retrieval import calibration, lexical, places, questions
 from bot.retrieval.questions import Question
 from bot.retrieval.search import Result
-from bot.retrieval.store import IndexData, source_at
+from bot.retrieval.store import IndexData, article_text
 
 _DIGITS = re.compile(r"\d[\d.,]*\d|\d")
 # Chat markup a question may carry (<@&42>, <#C024|general>, <https://...>): not words of the question.
@@ -202,20 +202,6 @@ def _answers_beside_asked(question: Question, hit, data: IndexData) -> bool:
     )
 
 
-def _article(data: IndexData, row: int) -> str:
-    """The title and every passage of the article the passage at `row` comes from (an article's
-    passages are written together, so its rows are consecutive; only those are parsed)."""
-    passages = data.passages
-    source = source_at(passages, row)
-    first = row
-    while first > 0 and source_at(passages, first - 1) == source:
-        first -= 1
-    last = row
-    while last + 1 < len(passages) and source_at(passages, last + 1) == source:
-        last += 1
-    return "\n".join([passages[row].title, *(passages[i].text for i in range(first, last + 1))])
-
-
 def _names_each(question: Question, *texts: str) -> bool:
     """Each name the question asks about is in one of the texts: each of its words (`_named_in`), or a
     part of it standing alone as `questions.mentions_subject` reads one ("Patil" for "Rahul Patil")."""
@@ -316,7 +302,7 @@ def _rule(question: Question, hit, data: IndexData) -> str:
     if questions.answer_kind(question) is not None and not questions.mentions_subject(question, titled):
         return f"the answering passage does not name {' '.join(questions.entity(question))}"
     if questions.answer_kind(question) is None:  # why, yes/no, what-is: nothing typed to look for
-        article = _article(data, hit.index)
+        article = article_text(data.passages, hit.index)
         if not _names_each(question, article):
             # every name of such a question is part of what it asks about: "Why did Halvorsen leave Vietnam?"
             # is not answered by why Halvorsen chose Indonesia, nor "What did Sam Altman say about Anthropic's

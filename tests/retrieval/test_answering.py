@@ -191,6 +191,34 @@ def test_a_passage_naming_the_thing_asked_is_cited_after_one_naming_only_people(
     assert composed.short is None  # the first citation names no vessel: nothing is said first
 
 
+FINANCE = {
+    "cfo_id.txt": (
+        "Nordvik Power Tunjuk Direktur Keuangan Baru\n\n"
+        "Nordvik Power menunjuk mantan CFO Kelinci Emas Budi Santoso sebagai direktur keuangan baru "
+        "perusahaan, menurut pengumuman di Oslo pada Senin. Penunjukan ini dilakukan saat perusahaan "
+        "menyiapkan pendanaan untuk ladang angin lepas pantai di dekat Bergen yang bernilai sekitar NOK 9,5 "
+        "miliar. Dewan direksi menyebut pengalamannya mengelola utang dan obligasi sebagai alasan utama. Ia "
+        "mulai bekerja pada bulan April dan akan berkantor di Oslo bersama tim keuangan yang baru dibentuk.\n\n"
+        "Sebelumnya ia bekerja selama sembilan tahun di Kelinci Emas, produsen makanan ringan yang berbasis di "
+        "Bandung. Di sana ia memimpin penerbitan obligasi pertama perusahaan pada tahun 2019.\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def finance(tmp_path_factory, embedder):
+    return open_articles(tmp_path_factory, embedder, "finance", FINANCE)
+
+
+def test_the_article_tells_an_organisation_before_a_person_apart(finance, embedder):
+    """ "mantan CFO Kelinci Emas Budi Santoso": the passage never writes Kelinci Emas alone, the
+    article's next passage does, so the short answer is the person, not the three names as one."""
+    result, composed = answer(finance, embedder, "Siapa direktur keuangan baru Nordvik Power?")
+    first = finance.data.passages[result.hits[0].index].text
+    assert "Kelinci Emas Budi Santoso" in first and first.count("Kelinci Emas") == 1
+    assert composed.short == "Budi Santoso"
+
+
 CHIEFS = {
     "nordvik_en.txt": (
         "Nordvik Power Names A New Chief Executive\n\n"
