@@ -241,10 +241,12 @@ THING_KINDS: dict[str, str] = {
 # "What did the city announce?")
 _BEFORE_ASKED = r"(?:(?!(?:do|does|did|will|would|can|could|should|has|have|had)\b)[\w'’-]+\s+)"
 _THING_KIND_ASKED = (
-    rf"(?i)\b(?:which|what)\s+{_BEFORE_ASKED}{{{{0,2}}}}"
+    rf"(?i)\b(?:which|what(?:['’]s)?)\s+{_BEFORE_ASKED}{{{{0,2}}}}"
     r"(?:{kind})\b|\b(?:{kind})\s+(?:[\w-]+\s+)?(?:mana|apa)\b"
     r"|\bapa\s+(?:{kind})\b|\b(?:qu[eé]|cu[aá]l(?:es)?)\s+(?:{kind})\b|\bcu[aá]l es el (?:{kind})\b"
 )
+# "¿Cómo se llama…?" asks a name as "What is … called?" does
+_NAME_ASKED = r"(?i)\bc[oó]mo se llama"
 # Questions kind() leaves as "what" whose answer is still a name, a place, a date or a figure:
 # Spanish question words, "how long", "what share", "which company", "negara mana".
 _MORE_KINDS: tuple[tuple[AnswerKind, str], ...] = tuple(
@@ -283,9 +285,8 @@ def thing_kind(question: Question) -> str | None:
     """The kind of named thing a what-question asks for ("Which vessel…?": "vessel"), or None."""
     if question.kind != "what":
         return None
-    return next(
-        (k for k, words in THING_KINDS.items() if re.search(_THING_KIND_ASKED.format(kind=words), question.text)), None
-    )
+    found = (k for k, words in THING_KINDS.items() if re.search(_THING_KIND_ASKED.format(kind=words), question.text))
+    return next(found, "name" if re.search(_NAME_ASKED, question.text) else None)
 
 
 def answer_kind(question: Question) -> AnswerKind | None:

@@ -111,6 +111,8 @@ from bot.retrieval.questions import answer_kind, answer_span, answer_spans, type
         ("How large was Nordvik's net loss?", "how_much"),
         ("How big is the Bergen warehouse?", "how_much"),
         ("What is the name of the Nordvik plant?", "who"),  # a name answers
+        ("What's the name of the Nordvik plant?", "who"),
+        ("¿Cómo se llama el buque que cortó el cable?", "who"),
         ("Which vessel cut the Bergen cable?", "who"),
         ("Kapal apa yang memutus kabel itu?", "who"),
         ("Model Nordvik apa yang belum dirilis?", "who"),
