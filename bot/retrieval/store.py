@@ -171,15 +171,12 @@ class MappedPassages(_ReadOnlySequence):
         with open(path, "rb") as f:
             self._buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if offsets[-1] else b""
         self._offsets, self._source_ids, self._names = offsets, source_ids, tuple(source_names)
-        # a question reads its candidates' passages many times over (ranking, rules, highlights, citations)
-        self._item = functools.lru_cache(maxsize=PARSED_PASSAGES)(self._parse)
+        # a question reads its candidates' passages many times over (ranking, rules, highlights, citations);
+        # the cache holds the buffer, not this object, so a replaced generation is freed when dropped
+        self._item = functools.lru_cache(maxsize=PARSED_PASSAGES)(functools.partial(_parse_passage, self._buf, offsets))
 
     def __len__(self) -> int:
         return len(self._offsets) - 1
-
-    def _parse(self, i: int) -> Passage:
-        row = json.loads(self._buf[int(self._offsets[i]) : int(self._offsets[i + 1])])
-        return Passage(row["source"], row["title"], row["text"], row["start"], row["end"])
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -247,6 +244,11 @@ def language_of(articles: Mapping[str, Archived], source: str) -> str:
         return articles.lang_of(source) if source in articles else ""
     archived = articles.get(source)
     return (archived.info.lang or "") if archived else ""
+
+
+def _parse_passage(buf, offsets: np.ndarray, i: int) -> Passage:
+    row = json.loads(buf[int(offsets[i]) : int(offsets[i + 1])])
+    return Passage(row["source"], row["title"], row["text"], row["start"], row["end"])
 
 
 def source_at(passages: Sequence[Passage], i: int) -> str:

@@ -6,7 +6,9 @@ non-ASCII characters so that byte offsets into passages.jsonl differ from charac
 
 from __future__ import annotations
 
+import gc
 import time
+import weakref
 
 import numpy as np
 import pytest
@@ -89,6 +91,30 @@ def test_the_passages_file_is_parsed_only_where_read(tmp_path):
     assert data.passages[6] == passages[6] and data.passages[8] == passages[8]
     with pytest.raises(ValueError):
         data.passages[7]
+
+
+def test_a_passage_read_again_is_parsed_once_and_a_dropped_generation_is_freed(tmp_path, monkeypatch):
+    generation(tmp_path, count=6)
+    data = load_index(tmp_path)
+    parsed = []
+    real = json_loads = store.json.loads
+    monkeypatch.setattr(store.json, "loads", lambda raw: parsed.append(raw) or real(raw))
+    first = data.passages[2]
+    assert data.passages[2] is first and [p.title for p in data.passages[1:4]] == [
+        "Judul 0 é",
+        "Judul 0 é",
+        "Judul 0 é",
+    ]
+    assert len(parsed) == 3  # rows 2, 1, 3: row 2 once
+    monkeypatch.setattr(store.json, "loads", json_loads)
+    # the cache holds no reference to its generation: dropping the index frees it, no collector needed
+    passages = weakref.ref(data.passages)
+    gc.disable()
+    try:
+        del data, first
+        assert passages() is None
+    finally:
+        gc.enable()
 
 
 @pytest.mark.parametrize(
