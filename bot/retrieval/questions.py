@@ -755,7 +755,7 @@ def answer_spans(sentence: str, question: Question, context: str = "") -> list[S
     def clause_words(s: Span) -> int:
         """Question words in the span's own clause: "la operación comercial está prevista para 2028"
         answers when commercial operation starts, not "la construcción comenzará en 2026" before it."""
-        a, b = _clause(sentence, s)
+        a, b = _clause(sentence, s, apposition=s.kind == "name")
         return sum(a <= x and y <= b for x, y in anchors)
 
     thing = thing_kind(question) if kind == "who" else None
@@ -805,11 +805,16 @@ _BEFORE_ROLE = r"\s*,?\s*(?:(?:the|its|their|a|sang|selaku|sebagai|as|como|el|la
 _CLAUSE_BREAK = re.compile(r"[;:—–]|,\s|\s(?:and|but|while|whereas|dan|tetapi|namun|sedangkan|y|pero|mientras)\s")
 
 
-def _clause(sentence: str, span: Span) -> tuple[int, int]:
-    """Offsets of the clause around the span: from the last break before it to the first after it."""
+def _clause(sentence: str, span: Span, apposition: bool = False) -> tuple[int, int]:
+    """Offsets of the clause around the span: from the last break before it to the first after it; with
+    `apposition`, a name that is a clause of its own between commas ("merekrut CEO Scale, Alexandr Wang,
+    untuk memimpin unit baru…") is read in the clauses on both sides of it."""
     starts = [m.end() for m in _CLAUSE_BREAK.finditer(sentence, 0, span.start)]
-    after = _CLAUSE_BREAK.search(sentence, span.end)
-    return (starts[-1] if starts else 0), (after.start() if after else len(sentence))
+    after = [m.start() for m in _CLAUSE_BREAK.finditer(sentence, span.end)]
+    a, b = (starts[-1] if starts else 0), (after[0] if after else len(sentence))
+    if apposition and sentence[a:b].strip() == span.text and sentence[:a].endswith(", ") and sentence[b : b + 1] == ",":
+        a, b = (starts[-2] if len(starts) > 1 else 0), (after[1] if len(after) > 1 else len(sentence))
+    return a, b
 
 
 # An age asked ("how old", "berapa umurnya", "¿qué edad?") and given ("Marsh, 41,", "berusia 35 tahun", "aged 63").

@@ -294,6 +294,31 @@ def test_a_named_thing_asked_for_is_the_name_written_as_that_kind_of_thing(quest
     assert [s.text for s in spans if questions.of_thing_kind(sentence, s, kind)] == [thing]
 
 
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [
+        (
+            "Who will lead Halvard's offshore unit?",
+            "Halvard Systems bought a 40% stake in Nordvik Power, and hired its chief engineer, Sigrid Haugen, "
+            "to lead Halvard's new offshore unit.",
+        ),
+        (
+            "Siapa yang akan memimpin unit lepas pantai Halvard?",
+            "Halvard Systems membeli 40% saham Nordvik Power dan merekrut kepala insinyurnya, Sigrid Haugen, "
+            "untuk memimpin unit lepas pantai baru Halvard.",
+        ),
+    ],
+)
+def test_a_name_between_commas_is_read_in_the_clauses_around_it(question, sentence):
+    """ "…, Sigrid Haugen, to lead the unit": the apposition's own clause is the name alone; the clauses
+    on both sides say what she does. A name closing a list ("OpenAI and Meta, the…") is no apposition."""
+    assert answer_spans(sentence, analyze(question))[0].text == "Sigrid Haugen"
+    listed = "Rivals such as Halvard and Nordvik, the report says, spend more."
+    at = listed.index("Nordvik")
+    nordvik = questions.Span(at, at + len("Nordvik"), "Nordvik", "name")
+    assert listed[slice(*questions._clause(listed, nordvik, apposition=True))] == "Nordvik"
+
+
 def test_a_company_asked_for_is_not_answered_by_a_person_named_with_a_title():
     said = '"We will sort out who pays," chief executive Ingrid Solberg said.'
     assert answer_span(said, analyze("Which insurance company covers the Skarv wind farm?")) is None
