@@ -600,11 +600,17 @@ _ORGANISATION_ASKED = (
 )
 
 
-def _titled(sentence: str, span: Span) -> bool:
-    """A job title stands right before the name ("chief executive Ingrid Solberg", "Direktur Utama Rini Hartanto,"):
-    the name of a person."""
-    before = re.search(r"([^\W\d_][\w-]*)[\s,:]*$", sentence[: span.start])
-    return bool(before) and _is_title(before.group(1))
+def _titled(sentence: str, span: Span, after_organisation: bool = False) -> bool:
+    """A job title stands right before the name, perhaps with its organisation ("chief executive Ingrid Solberg",
+    "Direktur Utama Rini Hartanto,", "CEO Scale, Alexandr Wang", "Presiden OpenAI Greg Brockman"): a person.
+    `after_organisation`: only the last two, where word order tells the person from the organisation (in
+    "sebagai CEO Kelinci Emas" the name right after the title is the company's)."""
+    before = sentence[: span.start]
+    return any(
+        (m := re.search(rf"([^\W\d_][\w-]*)[\s,:]*(?:[{UPPER}][\w&.-]*[\s,]+){{{between}}}$", before))
+        and _is_title(m.group(1))
+        for between in range(int(after_organisation), 3)  # the organisation's name in between: up to two words
+    )
 
 
 def _is_rate(sentence: str, span: Span) -> bool:
@@ -797,7 +803,15 @@ def answer_spans(sentence: str, question: Question, context: str = "") -> list[S
             for a, b in roles
         )
 
-    ranked = sorted(spans, key=lambda s: (preference(s), not beside_role(s), -clause_words(s), distance(s), s.start))
+    # a person asked ("Who did Meta hire?"): a name after a job title is one ("CEO Scale, Alexandr Wang")
+    person = kind == "who" and not thing and not re.search(_ORGANISATION_ASKED, question.text)
+
+    def titled(s: Span) -> bool:
+        return person and _titled(sentence, s, after_organisation=True)
+
+    ranked = sorted(
+        spans, key=lambda s: (preference(s), not beside_role(s), not titled(s), -clause_words(s), distance(s), s.start)
+    )
     return [replace(s, fit=0.25 + 0.4 * (preference(s) == 0) + near(s)) for s in ranked]
 
 

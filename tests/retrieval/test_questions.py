@@ -319,6 +319,18 @@ def test_a_name_between_commas_is_read_in_the_clauses_around_it(question, senten
     assert listed[slice(*questions._clause(listed, nordvik, apposition=True))] == "Nordvik"
 
 
+def test_a_person_asked_for_is_the_name_after_a_job_title_and_its_organisation():
+    sentence = (
+        "Investasi Halvard sebesar Rp 5 triliun di Nordvik Power menjadi yang terbesar, dengan merekrut CEO "
+        "Nordvik, Sigrid Haugen, untuk memimpin unit baru Halvard."
+    )
+    assert answer_span(sentence, analyze("Who did Halvard hire?")).text == "Sigrid Haugen"
+    assert answer_span(sentence, analyze("Which company did Halvard invest in?")).text == "Nordvik Power"
+    said = "Dalam video itu, Presiden Nordvik Sigrid Haugen memperkenalkan kapal Fjordline."
+    # a person, after a title and a company: no company
+    assert "Sigrid Haugen" not in [s.text for s in answer_spans(said, analyze("Which company made the video?"))]
+
+
 def test_a_company_asked_for_is_not_answered_by_a_person_named_with_a_title():
     said = '"We will sort out who pays," chief executive Ingrid Solberg said.'
     assert answer_span(said, analyze("Which insurance company covers the Skarv wind farm?")) is None
