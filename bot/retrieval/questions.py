@@ -605,12 +605,13 @@ def _titled(sentence: str, span: Span, after_organisation: bool = False) -> bool
     "Direktur Utama Rini Hartanto,", "CEO Scale, Alexandr Wang", "Presiden OpenAI Greg Brockman"): a person.
     `after_organisation`: only the last two, where word order tells the person from the organisation (in
     "sebagai CEO Kelinci Emas" the name right after the title is the company's)."""
-    before = sentence[: span.start]
-    return any(
-        (m := re.search(rf"([^\W\d_][\w-]*)[\s,:]*(?:[{UPPER}][\w&.-]*[\s,]+){{{between}}}$", before))
-        and _is_title(m.group(1))
-        for between in range(int(after_organisation), 3)  # the organisation's name in between: up to two words
-    )
+    words = sentence[max(0, span.start - 80) : span.start].split()[-3:]
+    for between, word in enumerate(reversed(words)):  # the organisation's name in between: up to two words
+        if between >= after_organisation and _is_title(word.rstrip(",:")):
+            return True
+        if between == 2 or not re.fullmatch(rf"[{UPPER}][\w&.-]*,?", word):
+            return False
+    return False
 
 
 def _is_rate(sentence: str, span: Span) -> bool:
