@@ -208,9 +208,12 @@ def _names_each(question: Question, *texts: str) -> bool:
     joined = "\n".join(texts)
 
     def named(run: frozenset[str]) -> bool:
-        if place := _place_names(question.searched, run):  # a place is named whole, in one of its names
+        if any(questions.names_run(run, text) for text in texts):
+            return True
+        # only then the names of places (loaded on first use): a place is named whole, in one of its names
+        if place := _place_names(question.searched, run):
             return any(_place_named_in(n, joined) for n in place)
-        return all(_named_in(w, joined) for w in run) or any(questions.names_run(run, text) for text in texts)
+        return all(_named_in(w, joined) for w in run)
 
     return all(named(run) for run in questions.entity_runs(question))
 

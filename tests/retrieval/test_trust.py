@@ -675,6 +675,16 @@ def test_a_place_of_the_question_is_named_whole_and_its_initials_in_capitals(tex
     assert trust._names_each(asked, text) is named
 
 
+def test_names_the_text_writes_need_no_table_of_places():
+    """The place names (CLDR through babel, 0.1–0.2 s to load) are read only for a name the text does not
+    write as a name: a cold `newsbot ask` of a why-question about names the article has does not load them."""
+    asked = questions.analyze("Why did Harbor Kite leave Tromsø?")
+    places._table.cache_clear()
+    assert trust._names_each(asked, "Harbor Kite closed its Tromsø line in May.")
+    assert places._table.cache_info().currsize == 0
+    assert not trust._names_each(asked, "Harbor Kite closed its Bergen line in May.")  # Tromsø: then read
+
+
 WHY = {
     "kite_why_en.txt": (
         "Harbor Kite picks electric ferries for Bergen\n\n"
